@@ -1,0 +1,53 @@
+//! Which [`SchemeProvider`] each AuthScheme gets.
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use datafusion_athena_config::{AuthScheme, ConnectionOptions};
+
+use crate::assume_role::AssumeRole;
+use crate::context::AuthContext;
+use crate::error::{Error, Result};
+use crate::refresh::SchemeProvider;
+
+/// The provider of a scheme that logs in or calls STS.
+pub(crate) async fn provider_for(
+    scheme: AuthScheme,
+    opts: &ConnectionOptions,
+    ctx: &AuthContext,
+) -> Result<SchemeProvider> {
+    let name = scheme.as_str();
+    let ctx2 = ctx.clone();
+    Ok(match scheme {
+        AuthScheme::AwsMfa => SchemeProvider::new(name, crate::mfa::SessionToken::new(opts, ctx)?, ctx2),
+        AuthScheme::AwsIamRoles => {
+            let (base, base_name) = if crate::keys::has_keys(opts) {
+                let keys = crate::keys::static_credentials(name, opts, false)?;
+                let id = keys.access_key_id().to_string();
+                (SharedCredentialsProvider::new(keys), id)
+            } else {
+                (crate::resolve::default_chain(opts, ctx).await?, "default-chain".to_string())
+            };
+            SchemeProvider::new(name, AssumeRole::new(name, opts, ctx, base, &base_name)?, ctx2)
+        }
+        AuthScheme::AwsWebIdentity => {
+            SchemeProvider::new(name, crate::web_identity::WebIdentity::new(opts, ctx)?, ctx2)
+        }
+        AuthScheme::AwsCredentialsFile => {
+            SchemeProvider::new(name, crate::profile::ProfileFile::new(opts, ctx)?, ctx2)
+        }
+        AuthScheme::AwsEc2Roles => {
+            let imds = SchemeProvider::new(name, crate::imds::Imds::new(opts, ctx)?, ctx.clone());
+            if crate::assume_role::role_arn(name, opts)?.is_some() {
+                let base = SharedCredentialsProvider::new(imds);
+                SchemeProvider::new(name, AssumeRole::new(name, opts, ctx, base, "ec2-instance-role")?, ctx2)
+            } else {
+                imds
+            }
+        }
+        _ => {
+            return Err(Error::Unsupported {
+                scheme: name,
+                message: "this scheme is not implemented yet; use access keys, AwsIAMRoles, AwsWebIdentity, a credentials file or the default chain".into(),
+            });
+        }
+    })
+}

@@ -1,0 +1,101 @@
+//! Shared test helpers: connection options, a moto STS server, a manual clock.
+#![allow(dead_code, unreachable_pub)]
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use datafusion_athena_config::{AuthScheme, ConnectionOptions, Region, Secret};
+
+pub const ACCESS_KEY: &str = "AKIATESTBASEKEY00001";
+pub const SECRET_KEY: &str = "base-secret-key-never-printed-0123456789";
+
+/// Options with a region and, when given, an STS endpoint.
+pub fn opts(scheme: Option<AuthScheme>, sts: Option<&str>) -> ConnectionOptions {
+    let mut o = ConnectionOptions::default();
+    o.region = Some(Region::parse("eu-west-1").expect("region"));
+    o.auth.scheme = scheme;
+    o.endpoints.sts = sts.map(str::to_string);
+    o
+}
+
+/// Adds the base keys.
+pub fn with_keys(mut o: ConnectionOptions) -> ConnectionOptions {
+    o.auth.access_key = Some(ACCESS_KEY.into());
+    o.auth.secret_key = Some(Secret::new(SECRET_KEY));
+    o
+}
+
+/// The URL of a moto server for this test binary, or `None` (with the reason printed) when
+/// moto is not available.
+///
+/// - `ATHENA_TEST_MOTO_URL`: use an already running moto server at this URL;
+/// - else `MOTO_SERVER_BIN` (default: `moto_server` on `PATH`) is started on a free 127.0.0.1
+///   port, once per test binary, and stopped when the test binary exits.
+pub fn moto() -> Option<String> {
+    static URL: OnceLock<Option<String>> = OnceLock::new();
+    let url = URL.get_or_init(start_moto).clone();
+    if url.is_none() {
+        eprintln!("SKIPPED: moto is not available (set MOTO_SERVER_BIN or ATHENA_TEST_MOTO_URL)");
+    }
+    url
+}
+
+fn start_moto() -> Option<String> {
+    if let Ok(url) = std::env::var("ATHENA_TEST_MOTO_URL") {
+        return Some(url.trim_end_matches('/').to_string());
+    }
+    let bin = std::env::var("MOTO_SERVER_BIN").unwrap_or_else(|_| "moto_server".to_string());
+    if !on_path(&bin) {
+        eprintln!("{bin} not found");
+        return None;
+    }
+    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    // A watchdog shell stops moto when this test process exits (the OnceLock is never dropped).
+    let script = format!(
+        "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+         while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
+        parent = std::process::id()
+    );
+    let spawned = Command::new("sh")
+        .arg("-c")
+        .arg(script)
+        .arg(&bin)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn();
+    if let Err(e) = spawned {
+        eprintln!("cannot start {bin}: {e}");
+        return None;
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return Some(format!("http://127.0.0.1:{port}"));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    eprintln!("{bin} did not listen on 127.0.0.1:{port} within 30 s");
+    None
+}
+
+/// A fresh temporary directory.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().expect("tempdir")
+}
+
+/// `dir/name`.
+pub fn path_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+    dir.path().join(name)
+}
+
+fn on_path(bin: &str) -> bool {
+    if bin.contains('/') {
+        return std::path::Path::new(bin).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(bin).is_file()))
+}

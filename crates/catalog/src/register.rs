@@ -1,0 +1,262 @@
+//! The one-call setup: connection options in, Athena data sources registered in a session.
+
+use std::any::Any;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use datafusion::catalog::{CatalogProviderList, MemorySchemaProvider, SchemaProvider};
+use datafusion::prelude::SessionContext;
+use datafusion_athena_config::ConnectionOptions;
+use datafusion_athena_scan::{AthenaRunner, QueryExecutor};
+
+use crate::cache::{Clock, Ttl};
+use crate::error::{Error, Result};
+use crate::metadata::{AWS_DATA_CATALOG, MetadataClient, MetadataSource};
+use crate::provider::{AthenaCatalogList, AthenaCatalogProvider};
+use crate::schema::{CatalogOptions, Shared};
+use crate::table::{ScanTableFactory, TableFactory};
+
+/// Registers the Athena data sources of `conn_str` in `ctx`: the `DataSource` (or every data
+/// source when unset) becomes a catalog, its databases (only `Database` when set) schemas, their
+/// tables and views tables. The data source becomes the default catalog and `Database` the
+/// default schema, so `SELECT * FROM t` works; `information_schema` is turned on.
+///
+/// ```no_run
+/// # async fn f() -> datafusion_athena_catalog::Result<()> {
+/// let ctx = datafusion::prelude::SessionContext::new();
+/// datafusion_athena_catalog::register_athena(
+///     &ctx,
+///     "AWSRegion=eu-west-1;DataSource=AwsDataCatalog;Database=sampledb;S3StagingDirectory=s3://b/p/;",
+/// )
+/// .await?;
+/// let df = ctx.sql("SELECT * FROM elb_logs LIMIT 10").await?;
+/// # Ok(()) }
+/// ```
+pub async fn register_athena(ctx: &SessionContext, conn_str: &str) -> Result<AthenaCatalogs> {
+    let opts: ConnectionOptions = conn_str.parse().map_err(|e| Error::Config(Box::new(e)))?;
+    register_athena_with_options(ctx, &opts).await
+}
+
+/// [`register_athena`] with parsed options.
+pub async fn register_athena_with_options(
+    ctx: &SessionContext,
+    opts: &ConnectionOptions,
+) -> Result<AthenaCatalogs> {
+    AthenaCatalogBuilder::new(opts.clone()).register(ctx).await
+}
+
+/// What [`register_athena`] registered: the catalog list, and the metadata calls made.
+#[derive(Debug, Clone)]
+pub struct AthenaCatalogs {
+    list: Arc<AthenaCatalogList>,
+    metadata: Arc<dyn MetadataSource>,
+    default_catalog: String,
+    default_schema: Option<String>,
+}
+
+impl AthenaCatalogs {
+    /// The session's catalog list (local catalogs and the Athena data sources).
+    pub fn catalog_list(&self) -> &Arc<AthenaCatalogList> {
+        &self.list
+    }
+
+    /// The Athena data source that is the session's default catalog.
+    pub fn default_catalog(&self) -> &str {
+        &self.default_catalog
+    }
+
+    /// The database that is the session's default schema, when `Database` was set.
+    pub fn default_schema(&self) -> Option<&str> {
+        self.default_schema.as_deref()
+    }
+
+    /// Metadata API calls made so far, by operation.
+    pub fn api_calls(&self) -> BTreeMap<String, u64> {
+        self.metadata.api_calls()
+    }
+
+    /// The total of [`Self::api_calls`].
+    pub fn total_api_calls(&self) -> u64 {
+        self.api_calls().values().sum()
+    }
+
+    /// The metadata source the catalogs read.
+    pub fn metadata(&self) -> &Arc<dyn MetadataSource> {
+        &self.metadata
+    }
+
+    /// Lists databases (and tables, when preloading) of every Athena data source again.
+    pub async fn refresh(&self) -> Result<()> {
+        for c in self.list.athena_catalogs() {
+            c.refresh().await?;
+        }
+        Ok(())
+    }
+}
+
+/// [`register_athena`] with every knob: cache TTL and clock, preloading, and replaceable
+/// metadata source and table factory (for tests and embedding).
+#[derive(Debug)]
+pub struct AthenaCatalogBuilder {
+    opts: ConnectionOptions,
+    catalog: CatalogOptions,
+    metadata: Option<Arc<dyn MetadataSource>>,
+    factory: Option<Arc<dyn TableFactory>>,
+}
+
+impl AthenaCatalogBuilder {
+    /// A builder for `opts`.
+    pub fn new(opts: ConnectionOptions) -> Self {
+        Self { opts, catalog: CatalogOptions::default(), metadata: None, factory: None }
+    }
+
+    /// How long listings and table schemas stay cached (default five minutes).
+    pub fn with_ttl(mut self, ttl: Ttl) -> Self {
+        self.catalog.ttl = ttl;
+        self
+    }
+
+    /// The clock the TTL is measured by.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.catalog.clock = clock;
+        self
+    }
+
+    /// Whether table listings are loaded when registering (default true); see
+    /// [`CatalogOptions::preload_tables`].
+    pub fn with_preload_tables(mut self, preload: bool) -> Self {
+        self.catalog.preload_tables = preload;
+        self
+    }
+
+    /// Reads metadata from `metadata` instead of Athena and Glue.
+    pub fn with_metadata_source(mut self, metadata: Arc<dyn MetadataSource>) -> Self {
+        self.metadata = Some(metadata);
+        self
+    }
+
+    /// Builds table providers with `factory` instead of querying Athena.
+    pub fn with_table_factory(mut self, factory: Arc<dyn TableFactory>) -> Self {
+        self.factory = Some(factory);
+        self
+    }
+
+    /// Connects (credentials, clients), lists the data sources and databases and registers them
+    /// in `ctx`.
+    pub async fn register(self, ctx: &SessionContext) -> Result<AthenaCatalogs> {
+        let Self { opts, catalog, metadata, factory } = self;
+        let (metadata, factory) = match (metadata, factory) {
+            (Some(m), Some(f)) => (m, f),
+            (metadata, factory) => {
+                let config = sdk_config(&opts).await?;
+                let metadata = match metadata {
+                    Some(m) => m,
+                    None => Arc::new(metadata_client(&config, &opts)),
+                };
+                let factory = match factory {
+                    Some(f) => f,
+                    None => Arc::new(ScanTableFactory::new(runner(&config, &opts).await?)),
+                };
+                (metadata, factory)
+            }
+        };
+        let shared = Arc::new(Shared { metadata: Arc::clone(&metadata), factory, options: catalog });
+        let sources = match &opts.data_source {
+            Some(name) => vec![metadata.data_source(name).await?.ok_or_else(|| Error::NotFound {
+                kind: "data source",
+                name: name.clone(),
+                hint: ": check DataSource (the Athena data catalog name, e.g. AwsDataCatalog)".into(),
+            })?],
+            None => metadata.list_data_sources().await?,
+        };
+        let default_catalog = match &opts.data_source {
+            Some(_) => sources.first().map(|s| s.name.clone()),
+            None => sources
+                .iter()
+                .find(|s| s.name.eq_ignore_ascii_case(AWS_DATA_CATALOG))
+                .or(sources.first())
+                .map(|s| s.name.clone()),
+        }
+        .unwrap_or_else(|| AWS_DATA_CATALOG.to_string());
+
+        let list = athena_catalog_list(ctx);
+        for source in sources {
+            let is_default = source.name == default_catalog;
+            let only_database = if is_default { opts.database.clone() } else { None };
+            let name = source.name.clone();
+            match AthenaCatalogProvider::load(source, Arc::clone(&shared), only_database).await {
+                Ok(provider) => list.add(provider),
+                // Listing everything is best effort: one unreachable federated source must not
+                // hide the others. The default source's errors are the caller's.
+                Err(e) if !is_default => {
+                    tracing::warn!(data_source = %name, error = %e, "skipping Athena data source");
+                }
+                Err(e) => return Err(e),
+            }
+        }
+
+        let state = ctx.state_ref();
+        let mut state = state.write();
+        let options = state.config_mut().options_mut();
+        options.catalog.information_schema = true;
+        options.catalog.default_catalog = default_catalog.clone();
+        if let Some(db) = &opts.database {
+            options.catalog.default_schema = db.clone();
+        } else if let Some(c) = list.athena_catalog(&default_catalog) {
+            // Keep `register_table("x", ..)` working: a local schema under the default name.
+            let schema = options.catalog.default_schema.clone();
+            if c.database(&schema).is_none() {
+                c.register_local_schema(&schema, Arc::new(MemorySchemaProvider::new()) as Arc<dyn SchemaProvider>);
+            }
+        }
+        let default_schema = opts.database.clone();
+        drop(state);
+        Ok(AthenaCatalogs { list, metadata, default_catalog, default_schema })
+    }
+}
+
+/// The session's catalog list as an [`AthenaCatalogList`], installing one if needed.
+fn athena_catalog_list(ctx: &SessionContext) -> Arc<AthenaCatalogList> {
+    let current = Arc::clone(ctx.state_ref().read().catalog_list());
+    let any: Arc<dyn Any + Send + Sync> = current.clone();
+    if let Ok(list) = any.downcast::<AthenaCatalogList>() {
+        return list;
+    }
+    let list = Arc::new(AthenaCatalogList::new(current));
+    ctx.register_catalog_list(Arc::clone(&list) as Arc<dyn CatalogProviderList>);
+    list
+}
+
+/// Region and credentials for every client, logging in once.
+async fn sdk_config(opts: &ConnectionOptions) -> Result<SdkConfig> {
+    let config = datafusion_athena_auth::sdk_config(opts).await.map_err(|e| Error::Auth(Box::new(e)))?;
+    if config.region().is_none() {
+        return Err(Error::Invalid {
+            what: "AWSRegion".into(),
+            message: "no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION".into(),
+        });
+    }
+    Ok(config)
+}
+
+/// The metadata client: Athena with the scan crate's retry policy, Glue with its endpoint.
+fn metadata_client(config: &SdkConfig, opts: &ConnectionOptions) -> MetadataClient {
+    let athena = datafusion_athena_scan::athena_client(config, opts);
+    let mut glue = aws_sdk_glue::config::Builder::from(config);
+    if let Some(endpoint) = opts.endpoints.glue() {
+        glue = glue.endpoint_url(endpoint);
+    }
+    let glue = aws_sdk_glue::Client::from_conf(glue.build());
+    MetadataClient::new(athena, glue).with_work_group(opts.work_group.clone())
+}
+
+/// The query runner of the tables, sharing the configuration's credentials.
+pub(crate) async fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<dyn QueryExecutor>> {
+    let runner = match config.credentials_provider() {
+        Some(c) => AthenaRunner::with_credentials(opts, c).await,
+        None => AthenaRunner::new(opts).await,
+    }
+    .map_err(|e| Error::Config(Box::new(e)))?;
+    Ok(Arc::new(runner))
+}

@@ -1,0 +1,37 @@
+//! One module per subcommand.
+
+pub(crate) mod check;
+
+use crate::cli::{Cli, Command};
+
+/// A failed command: what to print after `error: ` and the exit code.
+#[derive(Debug)]
+pub(crate) struct CommandError {
+    pub(crate) message: String,
+    pub(crate) exit_code: u8,
+}
+
+impl CommandError {
+    /// Bad input from the user (connection string, arguments): exit code 2.
+    pub(crate) fn usage(message: impl ToString) -> Self {
+        Self {
+            message: message.to_string(),
+            exit_code: 2,
+        }
+    }
+
+    /// A failure while running (not the input's fault): exit code 1.
+    pub(crate) fn failure(message: impl ToString) -> Self {
+        Self {
+            message: message.to_string(),
+            exit_code: 1,
+        }
+    }
+}
+
+/// Runs the chosen subcommand.
+pub(crate) fn run(cli: &Cli) -> Result<(), CommandError> {
+    match &cli.command {
+        Command::Check(args) => check::run(cli, args),
+    }
+}

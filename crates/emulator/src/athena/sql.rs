@@ -1,0 +1,255 @@
+//! Athena SQL before DataFusion sees it: identifier case folding, UNLOAD, output labels, and
+//! Athena's error categories for DataFusion's errors.
+
+use datafusion::error::DataFusionError;
+use datafusion::sql::parser::Statement as DfStatement;
+use datafusion::sql::sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
+use datafusion::sql::sqlparser::dialect::GenericDialect;
+use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use regex::Regex;
+
+use super::query::AthenaError;
+
+/// Athena folds every identifier to lower case, quoted ones too; DataFusion keeps quoted
+/// identifiers as written. Lower-cases double-quoted identifiers and drops trailing `;`.
+pub(crate) fn normalize(sql: &str) -> String {
+    let trimmed = sql.trim().trim_end_matches(';').trim_end();
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, trimmed).tokenize() else {
+        return trimmed.to_owned();
+    };
+    if !tokens
+        .iter()
+        .any(|t| matches!(t, Token::Word(w) if w.quote_style == Some('"') && w.value.chars().any(char::is_uppercase)))
+    {
+        return trimmed.to_owned();
+    }
+    tokens
+        .into_iter()
+        .map(|t| match t {
+            Token::Word(mut w) if w.quote_style == Some('"') => {
+                w.value = w.value.to_lowercase();
+                Token::Word(w).to_string()
+            }
+            other => other.to_string(),
+        })
+        .collect()
+}
+
+/// A parsed `UNLOAD (SELECT ...) TO 's3://...' WITH (...)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Unload {
+    pub(crate) select: String,
+    pub(crate) to: String,
+    pub(crate) format: String,
+    pub(crate) compression: Option<String>,
+}
+
+/// Recognises UNLOAD; `Ok(None)` for any other statement.
+pub(crate) fn parse_unload(sql: &str) -> Result<Option<Unload>, AthenaError> {
+    let head = Regex::new(r"(?is)^\s*unload\b").unwrap_or_else(|_| unreachable!());
+    if !head.is_match(sql) {
+        return Ok(None);
+    }
+    let re = Regex::new(r"(?is)^\s*unload\s*\((.*)\)\s*to\s*'([^']*)'\s*with\s*\((.*)\)\s*$")
+        .unwrap_or_else(|_| unreachable!());
+    let Some(caps) = re.captures(sql) else {
+        return Err(AthenaError::syntax(
+            "UNLOAD must read UNLOAD (SELECT ...) TO 's3://bucket/prefix/' WITH (format = '...')",
+        ));
+    };
+    let select = caps[1].trim().to_owned();
+    let to = caps[2].to_owned();
+    let mut format = None;
+    let mut compression = None;
+    let prop =
+        Regex::new(r"(?is)^\s*([a-z_]+)\s*=\s*'([^']*)'\s*$").unwrap_or_else(|_| unreachable!());
+    for part in caps[3].split(',') {
+        let Some(p) = prop.captures(part) else {
+            return Err(AthenaError::syntax(format!(
+                "UNLOAD property {:?} must read name = 'value'",
+                part.trim()
+            )));
+        };
+        match p[1].to_ascii_lowercase().as_str() {
+            "format" => format = Some(p[2].to_ascii_uppercase()),
+            "compression" => compression = Some(p[2].to_ascii_uppercase()),
+            "partitioned_by" | "field_delimiter" => {
+                return Err(AthenaError::not_supported(format!(
+                    "the emulator's UNLOAD does not support the {} property",
+                    &p[1]
+                )));
+            }
+            other => {
+                return Err(AthenaError::syntax(format!(
+                    "unknown UNLOAD property {other}"
+                )));
+            }
+        }
+    }
+    let Some(format) = format else {
+        return Err(AthenaError::syntax(
+            "UNLOAD needs WITH (format = 'PARQUET')",
+        ));
+    };
+    Ok(Some(Unload {
+        select,
+        to,
+        format,
+        compression,
+    }))
+}
+
+/// Per select item: `Some(true)` when Athena names it `_colN`, `Some(false)` when it keeps
+/// its name, `None` for a wildcard.
+pub(crate) fn projection_hints(statement: &DfStatement) -> Vec<Option<bool>> {
+    let DfStatement::Statement(statement) = statement else {
+        return Vec::new();
+    };
+    let Statement::Query(query) = statement.as_ref() else {
+        return Vec::new();
+    };
+    hints_of(&query.body)
+}
+
+fn hints_of(body: &SetExpr) -> Vec<Option<bool>> {
+    match body {
+        SetExpr::Select(select) => select
+            .projection
+            .iter()
+            .map(|item| match item {
+                SelectItem::UnnamedExpr(Expr::Identifier(_) | Expr::CompoundIdentifier(_)) => {
+                    Some(false)
+                }
+                SelectItem::UnnamedExpr(_) => Some(true),
+                SelectItem::ExprWithAlias { .. } | SelectItem::ExprWithAliases { .. } => {
+                    Some(false)
+                }
+                SelectItem::QualifiedWildcard(..) | SelectItem::Wildcard(..) => None,
+            })
+            .collect(),
+        SetExpr::Query(q) => hints_of(&q.body),
+        SetExpr::SetOperation { left, .. } => hints_of(left),
+        SetExpr::Values(v) => v
+            .rows
+            .first()
+            .map(|r| vec![Some(true); r.len()])
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+/// Output labels: the field names, with `_colN` for unnamed expressions.
+pub(crate) fn labels(hints: &[Option<bool>], names: &[String]) -> Vec<String> {
+    let n = names.len();
+    let mut unnamed = vec![false; n];
+    match hints.iter().position(Option::is_none) {
+        None if hints.len() == n => {
+            for (i, h) in hints.iter().enumerate() {
+                unnamed[i] = *h == Some(true);
+            }
+        }
+        Some(w) if hints.iter().filter(|h| h.is_none()).count() == 1 => {
+            for (i, h) in hints[..w].iter().enumerate() {
+                unnamed[i] = *h == Some(true);
+            }
+            let after = &hints[w + 1..];
+            if after.len() <= n {
+                for (j, h) in after.iter().enumerate() {
+                    unnamed[n - after.len() + j] = *h == Some(true);
+                }
+            }
+        }
+        _ => {}
+    }
+    names
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            if unnamed[i] {
+                format!("_col{i}")
+            } else {
+                name.clone()
+            }
+        })
+        .collect()
+}
+
+impl AthenaError {
+    /// Athena's category and type for a DataFusion planning or execution error.
+    pub(crate) fn from_datafusion(error: &DataFusionError) -> Self {
+        let root = error.find_root();
+        let message = root.to_string();
+        match root {
+            DataFusionError::SQL(..) => Self::syntax(message),
+            DataFusionError::Plan(m)
+                if m.contains("not found") && (m.contains("table") || m.contains("schema")) =>
+            {
+                Self::user(1110, format!("TABLE_NOT_FOUND: {message}"))
+            }
+            DataFusionError::SchemaError(..) => {
+                Self::user(1006, format!("COLUMN_NOT_FOUND: {message}"))
+            }
+            DataFusionError::Plan(_) => Self::syntax(message),
+            DataFusionError::NotImplemented(_) => Self::not_supported(message),
+            DataFusionError::ResourcesExhausted(_) => Self {
+                category: 1,
+                error_type: 1002,
+                retryable: false,
+                message: format!("EXCEEDED_MEMORY_LIMIT: {message}"),
+            },
+            DataFusionError::Execution(_) | DataFusionError::ArrowError(..) => {
+                Self::user(1100, format!("GENERIC_USER_ERROR: {message}"))
+            }
+            _ => Self {
+                category: 1,
+                error_type: 1000,
+                retryable: false,
+                message: format!("GENERIC_INTERNAL_ERROR: {message}"),
+            },
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_identifiers_fold_to_lower_case() {
+        assert_eq!(
+            normalize(r#"SELECT "Col" FROM "AwsDataCatalog"."DB"."T" WHERE x = 'KeepMe';"#),
+            r#"SELECT "col" FROM "awsdatacatalog"."db"."t" WHERE x = 'KeepMe'"#
+        );
+        assert_eq!(normalize("select 1 ; "), "select 1");
+    }
+
+    #[test]
+    fn unload_is_recognised() {
+        let u = parse_unload("UNLOAD (SELECT a FROM t WHERE (b > 1)) TO 's3://b/p/' WITH (format = 'PARQUET', compression='snappy')")
+            .unwrap()
+            .unwrap();
+        assert_eq!(u.select, "SELECT a FROM t WHERE (b > 1)");
+        assert_eq!(u.to, "s3://b/p/");
+        assert_eq!(u.format, "PARQUET");
+        assert_eq!(u.compression.as_deref(), Some("SNAPPY"));
+        assert!(parse_unload("SELECT 1").unwrap().is_none());
+        assert!(parse_unload("UNLOAD (SELECT 1) TO 's3://b/p/'").is_err());
+    }
+
+    #[test]
+    fn unnamed_columns_get_positional_labels() {
+        let names: Vec<String> = ["a", "count(*)", "b", "Int64(1)"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(
+            labels(&[Some(false), Some(true), Some(false), Some(true)], &names),
+            ["a", "_col1", "b", "_col3"]
+        );
+        // A wildcard in the middle: items after it are counted from the end.
+        assert_eq!(
+            labels(&[Some(true), None, Some(true)], &names),
+            ["_col0", "count(*)", "b", "_col3"]
+        );
+    }
+}

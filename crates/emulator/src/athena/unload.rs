@@ -1,0 +1,198 @@
+//! `UNLOAD (SELECT ...) TO 's3://...' WITH (format = 'PARQUET', compression = ...)`.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema};
+use datafusion::arrow::record_batch::RecordBatch;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::{Compression, GzipLevel, ZstdLevel};
+use datafusion::parquet::file::properties::WriterProperties;
+use futures::StreamExt;
+
+use super::metadata;
+use super::query::{AthenaError, Job, Outcome, plan};
+use super::sql::Unload;
+use crate::state::Inner;
+use crate::storage::S3Location;
+
+/// Rows per Parquet file before a new file starts.
+const ROWS_PER_FILE: u64 = 1_000_000;
+
+fn compression(name: Option<&str>) -> Result<Compression, AthenaError> {
+    Ok(match name.unwrap_or("GZIP") {
+        "GZIP" => Compression::GZIP(GzipLevel::default()),
+        "SNAPPY" => Compression::SNAPPY,
+        "ZSTD" => Compression::ZSTD(ZstdLevel::default()),
+        "LZ4" => Compression::LZ4_RAW,
+        "NONE" | "UNCOMPRESSED" => Compression::UNCOMPRESSED,
+        other => {
+            return Err(AthenaError::user(
+                1006,
+                format!(
+                    "INVALID_TABLE_PROPERTY: compression {other:?} is not one of GZIP, SNAPPY, ZSTD, LZ4, NONE"
+                ),
+            ));
+        }
+    })
+}
+
+pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Outcome, AthenaError> {
+    if unload.format != "PARQUET" {
+        return Err(AthenaError::not_supported(format!(
+            "UNLOAD format {:?}: the emulator writes PARQUET only",
+            unload.format
+        )));
+    }
+    let compression = compression(unload.compression.as_deref())?;
+    let Some(to) = S3Location::parse(&unload.to) else {
+        return Err(AthenaError::user(
+            1006,
+            format!(
+                "UNLOAD TO {:?} is not an s3://bucket/prefix/ URI",
+                unload.to
+            ),
+        ));
+    };
+    if !inner.storage.bucket_exists(&to.bucket) {
+        return Err(AthenaError::user(
+            1000,
+            format!("Unable to verify/create output bucket {}", to.bucket),
+        ));
+    }
+    let prefix = to.prefix();
+    if !inner.storage.list(&to.bucket, &prefix).is_empty() {
+        return Err(AthenaError::user(
+            1006,
+            format!(
+                "HIVE_PATH_ALREADY_EXISTS: Target directory for table already exists: {}. UNLOAD needs an empty location.",
+                unload.to
+            ),
+        ));
+    }
+    let planned = plan(inner, &job.database, &unload.select).await?;
+    let mut fields = Vec::new();
+    for (field, column) in planned.frame.schema().fields().iter().zip(&planned.columns) {
+        if column.label != *field.name() {
+            return Err(AthenaError::user(
+                1006,
+                format!(
+                    "NOT_SUPPORTED: UNLOAD needs a name for column {}; add AS <name>",
+                    column.label
+                ),
+            ));
+        }
+        if fields.iter().any(|f: &Field| f.name() == field.name()) {
+            return Err(AthenaError::user(
+                1006,
+                format!(
+                    "NOT_SUPPORTED: UNLOAD column name {} appears twice",
+                    field.name()
+                ),
+            ));
+        }
+        if matches!(
+            field.data_type(),
+            DataType::Time32(_) | DataType::Time64(_) | DataType::Timestamp(_, Some(_))
+        ) {
+            return Err(AthenaError::not_supported(format!(
+                "UNLOAD of column {} of type {}; cast it to varchar or timestamp",
+                field.name(),
+                column.athena_type.name
+            )));
+        }
+        fields.push(field.as_ref().clone());
+    }
+    let schema = Arc::new(Schema::new(fields));
+    let props = WriterProperties::builder()
+        .set_compression(compression)
+        .build();
+    let io = |e: std::io::Error| AthenaError::system(format!("writing UNLOAD output: {e}"));
+    let pq = |e: datafusion::parquet::errors::ParquetError| {
+        AthenaError::system(format!("writing UNLOAD output: {e}"))
+    };
+
+    let mut stream = planned
+        .frame
+        .execute_stream()
+        .await
+        .map_err(|e| AthenaError::from_datafusion(&e))?;
+    let mut written: Vec<(std::path::PathBuf, String)> = Vec::new();
+    let mut current: Option<(ArrowWriter<std::fs::File>, std::path::PathBuf, String)> = None;
+    let mut rows_in_file = 0u64;
+    let mut rows = 0u64;
+    while let Some(batch) = stream.next().await {
+        let batch = batch.map_err(|e| AthenaError::from_datafusion(&e))?;
+        let batch = RecordBatch::try_new(Arc::clone(&schema), batch.columns().to_vec())
+            .map_err(|e| AthenaError::system(format!("UNLOAD batch: {e}")))?;
+        if current.is_none() {
+            let key = format!("{prefix}{}_{:05}", job.id, written.len());
+            let tmp = inner
+                .storage
+                .temp_path(&format!("{}_{:05}", job.id, written.len()));
+            let file = std::fs::File::create(&tmp).map_err(io)?;
+            let writer =
+                ArrowWriter::try_new(file, Arc::clone(&schema), Some(props.clone())).map_err(pq)?;
+            current = Some((writer, tmp, key));
+        }
+        if let Some((writer, _, _)) = current.as_mut() {
+            writer.write(&batch).map_err(pq)?;
+        }
+        rows_in_file += batch.num_rows() as u64;
+        rows += batch.num_rows() as u64;
+        if rows_in_file >= ROWS_PER_FILE {
+            if let Some((writer, tmp, key)) = current.take() {
+                writer.close().map_err(pq)?;
+                written.push((tmp, key));
+            }
+            rows_in_file = 0;
+        }
+    }
+    if let Some((writer, tmp, key)) = current.take() {
+        writer.close().map_err(pq)?;
+        written.push((tmp, key));
+    }
+    let mut manifest = String::new();
+    for (tmp, key) in &written {
+        let Some(path) = inner.storage.object_path(&to.bucket, key) else {
+            return Err(AthenaError::user(
+                1006,
+                format!("UNLOAD TO {:?} is not a valid S3 prefix", unload.to),
+            ));
+        };
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(io)?;
+        }
+        std::fs::rename(tmp, &path).map_err(io)?;
+        manifest.push_str(&format!("s3://{}/{key}\n", to.bucket));
+    }
+    // Manifest and metadata go to the query result location, beside where the CSV would be.
+    let mut manifest_location = None;
+    let dir = job.result_path.parent().map(std::path::Path::to_path_buf);
+    if let Some(dir) = dir {
+        inner
+            .storage
+            .put_path(
+                &dir.join(format!("{}-manifest.csv", job.id)),
+                manifest.as_bytes(),
+            )
+            .map_err(io)?;
+        inner
+            .storage
+            .put_path(
+                &dir.join(format!("{}.metadata", job.id)),
+                &metadata::encode(&job.id, "UNLOAD", rows, &[]),
+            )
+            .map_err(io)?;
+        if let Some(output) = &job.output_location {
+            if let Some(base) = output.strip_suffix(&format!("{}.csv", job.id)) {
+                manifest_location = Some(format!("{base}{}-manifest.csv", job.id));
+            }
+        }
+    }
+    Ok(Outcome {
+        columns: Vec::new(),
+        rows,
+        bytes_scanned: planned.bytes_scanned,
+        manifest_location,
+    })
+}

@@ -1,0 +1,445 @@
+//! Starting the emulator: [`Emulator::builder`] -> [`EmulatorBuilder::start`] -> [`EmulatorHandle`].
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+use chrono::Utc;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::athena::query::{QueryState, QueryTable};
+use crate::catalog::{Catalog, DEFAULT_DATABASE};
+use crate::error::{Error, Result};
+use crate::faults::Faults;
+use crate::log::{RequestLog, RequestRecord};
+use crate::sigv4::Credential;
+use crate::state::{Inner, Workgroup};
+use crate::storage::{S3Location, Storage};
+
+/// Access key id the emulator accepts unless [`EmulatorBuilder::credentials`] says otherwise.
+pub const DEFAULT_ACCESS_KEY: &str = "AKIDEMULATOR";
+/// Secret key the emulator accepts unless [`EmulatorBuilder::credentials`] says otherwise.
+pub const DEFAULT_SECRET_KEY: &str = "emulator-secret";
+/// Region reported unless [`EmulatorBuilder::region`] says otherwise.
+pub const DEFAULT_REGION: &str = "us-east-1";
+/// The bucket created at start for query results.
+pub const RESULTS_BUCKET: &str = "athena-results";
+/// The `primary` workgroup's output location (and the connection string's staging directory).
+pub const STAGING_DIR: &str = "s3://athena-results/staging/";
+/// The account id in ARNs and Glue `CatalogId`s.
+pub const ACCOUNT_ID: &str = "123456789012";
+
+/// Entry point: `Emulator::builder()...start().await`.
+#[derive(Debug, Clone, Copy)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder with the defaults: credentials [`DEFAULT_ACCESS_KEY`] / [`DEFAULT_SECRET_KEY`],
+    /// region [`DEFAULT_REGION`], bind `127.0.0.1:0` (any free port), storage in a temporary
+    /// directory, no data directory, workgroup `primary` writing to [`STAGING_DIR`].
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Settings of an emulator to start.
+#[derive(Clone)]
+pub struct EmulatorBuilder {
+    data_dir: Option<PathBuf>,
+    storage_dir: Option<PathBuf>,
+    access_key: String,
+    secret_key: String,
+    region: String,
+    bind: String,
+    database: String,
+    queue_latency: Duration,
+    run_latency: Duration,
+    workgroups: Vec<(String, Option<String>)>,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            data_dir: None,
+            storage_dir: None,
+            access_key: DEFAULT_ACCESS_KEY.into(),
+            secret_key: DEFAULT_SECRET_KEY.into(),
+            region: DEFAULT_REGION.into(),
+            bind: "127.0.0.1:0".into(),
+            database: DEFAULT_DATABASE.into(),
+            queue_latency: Duration::ZERO,
+            run_latency: Duration::ZERO,
+            workgroups: Vec::new(),
+        }
+    }
+}
+
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("data_dir", &self.data_dir)
+            .field("storage_dir", &self.storage_dir)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"******")
+            .field("region", &self.region)
+            .field("bind", &self.bind)
+            .field("database", &self.database)
+            .field("queue_latency", &self.queue_latency)
+            .field("run_latency", &self.run_latency)
+            .field("workgroups", &self.workgroups)
+            .finish()
+    }
+}
+
+impl EmulatorBuilder {
+    /// Serves `DIR/<database>/<table>/` (Parquet or CSV files, Hive `key=value/` partitions).
+    pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.data_dir = Some(dir.into());
+        self
+    }
+
+    /// Keeps S3 objects (query results, uploads) in `dir` instead of a temporary directory.
+    pub fn storage_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.storage_dir = Some(dir.into());
+        self
+    }
+
+    /// The only key pair requests may be signed with (more can be added at runtime with
+    /// [`EmulatorHandle::add_credentials`]).
+    pub fn credentials(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        self.access_key = access_key.into();
+        self.secret_key = secret_key.into();
+        self
+    }
+
+    /// The region in the connection string and bucket locations.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// The address to listen on (`127.0.0.1:0` picks a free port).
+    pub fn bind(mut self, addr: impl Into<String>) -> Self {
+        self.bind = addr.into();
+        self
+    }
+
+    /// The `Database` of the connection string (default `default`).
+    pub fn database(mut self, name: impl Into<String>) -> Self {
+        self.database = name.into();
+        self
+    }
+
+    /// How long queries stay QUEUED, and at least how long RUNNING.
+    pub fn latencies(mut self, queue: Duration, run: Duration) -> Self {
+        self.queue_latency = queue;
+        self.run_latency = run;
+        self
+    }
+
+    /// Adds a workgroup writing to `output_location` (`s3://bucket/prefix/`, its bucket is
+    /// created), or with `None` a workgroup with managed query results (no OutputLocation;
+    /// results only through GetQueryResults).
+    pub fn workgroup(mut self, name: impl Into<String>, output_location: Option<&str>) -> Self {
+        self.workgroups
+            .push((name.into(), output_location.map(str::to_owned)));
+        self
+    }
+
+    /// Starts serving; returns once the port is bound and the data directory is registered.
+    pub async fn start(self) -> Result<EmulatorHandle> {
+        if self.access_key.is_empty() || self.secret_key.is_empty() {
+            return Err(Error::invalid(
+                "credentials",
+                "",
+                "access key and secret key must not be empty",
+            ));
+        }
+        let (root, tempdir) = match &self.storage_dir {
+            Some(dir) => {
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    Error::io(format!("creating storage directory {}", dir.display()), e)
+                })?;
+                (dir.clone(), None)
+            }
+            None => {
+                let tmp = tempfile::Builder::new()
+                    .prefix("athena-emulator-")
+                    .tempdir()
+                    .map_err(|e| Error::io("creating a temporary storage directory", e))?;
+                (tmp.path().to_path_buf(), Some(tmp))
+            }
+        };
+        let storage = Storage::new(root)?;
+        let now = Utc::now();
+        let mut workgroups = vec![Workgroup {
+            name: "primary".into(),
+            description: "Default workgroup of the emulator".into(),
+            output_location: Some(STAGING_DIR.into()),
+            managed: false,
+            created: now,
+        }];
+        for (name, location) in &self.workgroups {
+            if workgroups.iter().any(|w| &w.name == name) {
+                return Err(Error::invalid(
+                    "workgroup",
+                    name.clone(),
+                    "a workgroup with this name exists already",
+                ));
+            }
+            workgroups.push(Workgroup {
+                name: name.clone(),
+                description: String::new(),
+                output_location: location.clone(),
+                managed: location.is_none(),
+                created: now,
+            });
+        }
+        for location in workgroups
+            .iter()
+            .filter_map(|w| w.output_location.as_deref())
+        {
+            let loc = S3Location::parse(location).ok_or_else(|| {
+                Error::invalid(
+                    "workgroup output location",
+                    location,
+                    "use s3://bucket/prefix/ with a valid bucket name",
+                )
+            })?;
+            storage
+                .create_bucket(&loc.bucket)
+                .map_err(|e| Error::io(format!("creating bucket {}", loc.bucket), e))?;
+        }
+        let catalog = Catalog::new();
+        if let Some(dir) = &self.data_dir {
+            catalog.register_data_dir(dir).await?;
+        }
+        let listener = tokio::net::TcpListener::bind(&self.bind)
+            .await
+            .map_err(|e| Error::io(format!("binding {}", self.bind), e))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Error::io("reading the bound address", e))?;
+        let inner = Arc::new(Inner {
+            region: self.region.clone(),
+            account_id: ACCOUNT_ID.into(),
+            credentials: RwLock::new(vec![Credential {
+                access_key: self.access_key.clone(),
+                secret_key: self.secret_key.clone(),
+                session_token: None,
+            }]),
+            catalog,
+            storage,
+            queries: Mutex::new(QueryTable::default()),
+            workgroups,
+            faults: Faults::default(),
+            log: RequestLog::default(),
+            latencies: Mutex::new((self.queue_latency, self.run_latency)),
+            active_tasks: Arc::new(AtomicUsize::new(0)),
+            _tempdir: tempdir,
+        });
+        let (tx, rx) = oneshot::channel::<()>();
+        let router = crate::server::router(Arc::clone(&inner));
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, router)
+                .with_graceful_shutdown(async {
+                    let _ = rx.await;
+                })
+                .await;
+        });
+        Ok(EmulatorHandle {
+            inner,
+            addr,
+            access_key: self.access_key,
+            secret_key: self.secret_key,
+            region: self.region,
+            database: self.database,
+            shutdown: Arc::new(Mutex::new(Some((tx, task)))),
+        })
+    }
+}
+
+type ServerTask = (oneshot::Sender<()>, JoinHandle<()>);
+
+/// A running emulator. Cheap to clone; every clone controls the same server.
+#[derive(Clone)]
+pub struct EmulatorHandle {
+    inner: Arc<Inner>,
+    addr: SocketAddr,
+    access_key: String,
+    secret_key: String,
+    region: String,
+    database: String,
+    shutdown: Arc<Mutex<Option<ServerTask>>>,
+}
+
+impl fmt::Debug for EmulatorHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorHandle")
+            .field("endpoint", &self.endpoint())
+            .field("region", &self.region)
+            .field("access_key", &self.access_key)
+            .field("secret_key", &"******")
+            .field("storage_dir", &self.inner.storage.root())
+            .finish()
+    }
+}
+
+impl EmulatorHandle {
+    /// `http://127.0.0.1:PORT`: the endpoint URL for Athena, Glue and S3 clients.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound socket address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The region clients should sign for.
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// The access key id requests are signed with.
+    pub fn access_key(&self) -> &str {
+        &self.access_key
+    }
+
+    /// The secret key requests are signed with.
+    pub fn secret_key(&self) -> &str {
+        &self.secret_key
+    }
+
+    /// `s3://athena-results/staging/`, the `primary` workgroup's output location.
+    pub fn staging_dir(&self) -> String {
+        STAGING_DIR.to_owned()
+    }
+
+    /// The directory holding the S3 buckets (`<dir>/<bucket>/<key>`).
+    pub fn storage_dir(&self) -> &Path {
+        self.inner.storage.root()
+    }
+
+    /// A ready-to-use connection string for this emulator. It holds the secret key: print it
+    /// for a user on purpose only, never log it.
+    pub fn connection_string(&self) -> String {
+        format!(
+            "AWSRegion={};AWSAccessKey={};AWSSecretKey={};S3StagingDirectory={};Endpoint={};Database={};",
+            self.region,
+            self.access_key,
+            self.secret_key,
+            self.staging_dir(),
+            self.endpoint(),
+            self.database
+        )
+    }
+
+    /// Registers record batches as table `db.table` (the database is created if needed).
+    pub fn register_batches(
+        &self,
+        db: &str,
+        table: &str,
+        schema: SchemaRef,
+        batches: Vec<RecordBatch>,
+    ) -> Result<()> {
+        self.inner
+            .catalog
+            .register_batches(db, table, schema, batches)
+    }
+
+    /// Registers Parquet or CSV files (a file or a directory, Hive partitions allowed) as
+    /// table `db.table`.
+    pub async fn register_files(
+        &self,
+        db: &str,
+        table: &str,
+        path: impl AsRef<Path>,
+    ) -> Result<()> {
+        self.inner
+            .catalog
+            .register_files(db, table, path.as_ref())
+            .await
+    }
+
+    /// Every request answered so far, oldest first.
+    pub fn request_log(&self) -> Vec<RequestRecord> {
+        self.inner.log.snapshot()
+    }
+
+    /// Empties the request log.
+    pub fn clear_request_log(&self) {
+        self.inner.log.clear();
+    }
+
+    /// The runtime fault knobs.
+    pub fn faults(&self) -> &Faults {
+        &self.inner.faults
+    }
+
+    /// The state of a query, or `None` for an unknown id.
+    pub fn query_state(&self, id: &str) -> Option<QueryState> {
+        let table = self.inner.queries.lock().unwrap_or_else(|e| e.into_inner());
+        table.by_id.get(id).map(|q| q.state)
+    }
+
+    /// How many query tasks are alive (queued, running, or still unwinding).
+    pub fn running_query_tasks(&self) -> usize {
+        self.inner.active_tasks.load(Ordering::SeqCst)
+    }
+
+    /// Changes how long new queries stay QUEUED and at least RUNNING.
+    pub fn set_latencies(&self, queue: Duration, run: Duration) {
+        *self
+            .inner
+            .latencies
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = (queue, run);
+    }
+
+    /// Accepts another key pair, optionally with a session token (for STS-issued credentials).
+    pub fn add_credentials(&self, access_key: &str, secret_key: &str, session_token: Option<&str>) {
+        let mut creds = self
+            .inner
+            .credentials
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        creds.retain(|c| c.access_key != access_key);
+        creds.push(Credential {
+            access_key: access_key.to_owned(),
+            secret_key: secret_key.to_owned(),
+            session_token: session_token.map(str::to_owned),
+        });
+    }
+
+    /// Stops serving and cancels running queries. Later calls do nothing.
+    pub async fn shutdown(&self) {
+        let task = self
+            .shutdown
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        {
+            let mut table = self.inner.queries.lock().unwrap_or_else(|e| e.into_inner());
+            for q in table.by_id.values_mut() {
+                if let Some(abort) = q.abort.take() {
+                    abort.abort();
+                }
+            }
+        }
+        if let Some((tx, task)) = task {
+            let _ = tx.send(());
+            let _ = task.await;
+        }
+    }
+}

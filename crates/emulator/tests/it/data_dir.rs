@@ -1,0 +1,181 @@
+//! A data directory of Parquet and CSV files, with Hive partitions.
+
+use std::path::Path;
+
+use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState};
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion_athena_emulator::Emulator;
+
+use crate::common::*;
+
+fn write_parquet(path: &Path, rows: i64) -> u64 {
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let (schema, batch) = numbers(rows);
+    let file = std::fs::File::create(path).unwrap();
+    let mut writer = ArrowWriter::try_new(file, schema, None).unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+    std::fs::metadata(path).unwrap().len()
+}
+
+#[tokio::test]
+async fn serves_parquet_and_csv_directories() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    let mut events_bytes = 0;
+    events_bytes += write_parquet(
+        &root.join("lake/events/year=2023/month=1/part-0.parquet"),
+        10,
+    );
+    events_bytes += write_parquet(
+        &root.join("lake/events/year=2024/month=2/part-0.parquet"),
+        5,
+    );
+    std::fs::create_dir_all(root.join("lake/cities")).unwrap();
+    std::fs::write(
+        root.join("lake/cities/cities.csv"),
+        "city,population\nOslo,700000\nBergen,290000\n",
+    )
+    .unwrap();
+
+    let emu = Emulator::builder()
+        .data_dir(root)
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    let client = athena(&emu);
+    let run_in_lake = |sql: &'static str| {
+        let client = client.clone();
+        async move {
+            let id = client
+                .start_query_execution()
+                .query_string(sql)
+                .query_execution_context(QueryExecutionContext::builder().database("lake").build())
+                .send()
+                .await
+                .unwrap()
+                .query_execution_id
+                .unwrap();
+            let q = wait(&client, &id).await;
+            assert_eq!(state(&q), QueryExecutionState::Succeeded, "{sql}: {q:?}");
+            (all_rows(&client, &id, 1000).await, q)
+        }
+    };
+    let (rows, q) =
+        run_in_lake("SELECT year, count(*) AS c FROM events GROUP BY year ORDER BY year").await;
+    assert_eq!(
+        rows,
+        vec![
+            strings(&[Some("year"), Some("c")]),
+            strings(&[Some("2023"), Some("10")]),
+            strings(&[Some("2024"), Some("5")]),
+        ]
+    );
+    assert_eq!(
+        q.statistics().unwrap().data_scanned_in_bytes(),
+        Some(events_bytes as i64)
+    );
+    let (rows, _) = run_in_lake(
+        "SELECT n FROM events WHERE year = '2024' AND month = '2' ORDER BY n DESC LIMIT 1",
+    )
+    .await;
+    assert_eq!(rows[1], strings(&[Some("4")]));
+    let (rows, _) =
+        run_in_lake(r#"SELECT city FROM "lake"."cities" WHERE population > 500000"#).await;
+    assert_eq!(
+        rows,
+        vec![strings(&[Some("city")]), strings(&[Some("Oslo")])]
+    );
+
+    let glue = glue(&emu);
+    let table = glue
+        .get_table()
+        .database_name("lake")
+        .name("events")
+        .send()
+        .await
+        .unwrap();
+    let keys: Vec<(&str, Option<&str>)> = table
+        .table()
+        .unwrap()
+        .partition_keys()
+        .iter()
+        .map(|c| (c.name(), c.r#type()))
+        .collect();
+    assert_eq!(keys, [("year", Some("string")), ("month", Some("string"))]);
+    let parts = glue
+        .get_partitions()
+        .database_name("lake")
+        .table_name("events")
+        .send()
+        .await
+        .unwrap();
+    let mut values: Vec<Vec<String>> = parts
+        .partitions()
+        .iter()
+        .map(|p| p.values().to_vec())
+        .collect();
+    values.sort();
+    assert_eq!(
+        values,
+        [
+            vec!["2023".to_owned(), "1".to_owned()],
+            vec!["2024".to_owned(), "2".to_owned()]
+        ]
+    );
+    let page = glue
+        .get_partitions()
+        .database_name("lake")
+        .table_name("events")
+        .max_results(1)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.partitions().len(), 1);
+    assert!(page.next_token().is_some());
+    let cities = glue
+        .get_table()
+        .database_name("lake")
+        .name("cities")
+        .send()
+        .await
+        .unwrap();
+    let cols = cities
+        .table()
+        .unwrap()
+        .storage_descriptor()
+        .unwrap()
+        .columns();
+    assert_eq!(cols[0].r#type(), Some("string"));
+    assert_eq!(cols[1].r#type(), Some("bigint"));
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn bad_data_directories_are_explained() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("db/t/not_a_partition")).unwrap();
+    write_parquet(&dir.path().join("db/t/not_a_partition/x.parquet"), 1);
+    let err = Emulator::builder()
+        .data_dir(dir.path())
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("key=value"), "{err}");
+
+    let err = Emulator::builder()
+        .data_dir(dir.path().join("missing"))
+        .start()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("missing"), "{err}");
+
+    let emu = Emulator::builder().start().await.unwrap();
+    let (schema, batch) = numbers(1);
+    let err = emu
+        .register_batches("Bad-Name", "t", schema, vec![batch])
+        .unwrap_err();
+    assert!(err.to_string().contains("Bad-Name"), "{err}");
+    emu.shutdown().await;
+}

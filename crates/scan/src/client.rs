@@ -1,0 +1,191 @@
+//! AWS SDK clients and the S3 object store, built from [`ConnectionOptions`].
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_config::retry::RetryConfig;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use datafusion_athena_config::ConnectionOptions;
+use object_store::ObjectStore;
+use object_store::aws::{AmazonS3Builder, AwsCredential};
+use object_store::{ClientOptions, CredentialProvider};
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+
+/// Static credentials from `AWSAccessKey` / `AWSSecretKey` / `AWSSessionToken`, when given.
+/// An access key without a secret key (or the reverse) is an error naming both properties.
+pub fn static_credentials(options: &ConnectionOptions) -> Result<Option<SharedCredentialsProvider>> {
+    let auth = &options.auth;
+    match (&auth.access_key, &auth.secret_key) {
+        (None, None) => Ok(None),
+        (Some(key), Some(secret)) => Ok(Some(SharedCredentialsProvider::new(Credentials::new(
+            key.clone(),
+            secret.expose().to_string(),
+            auth.session_token.as_ref().map(|t| t.expose().to_string()),
+            None,
+            "datafusion-athena-connection-options",
+        )))),
+        (Some(_), None) => Err(Error::Config(
+            "AWSAccessKey is set but AWSSecretKey is not: set both, or neither to use the default credential chain".into(),
+        )),
+        (None, Some(_)) => Err(Error::Config(
+            "AWSSecretKey is set but AWSAccessKey is not: set both, or neither to use the default credential chain".into(),
+        )),
+    }
+}
+
+/// Loads the shared AWS configuration: the region from `AWSRegion` (else the environment) and
+/// the given credentials (else static keys from the options, else the default chain).
+pub async fn sdk_config(
+    options: &ConnectionOptions,
+    credentials: Option<SharedCredentialsProvider>,
+) -> Result<SdkConfig> {
+    let credentials = match credentials {
+        Some(c) => Some(c),
+        None => static_credentials(options)?,
+    };
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = &options.region {
+        loader = loader.region(Region::new(region.code().to_string()));
+    }
+    if let Some(c) = credentials {
+        loader = loader.credentials_provider(c);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return Err(Error::Config(
+            "no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION".into(),
+        ));
+    }
+    Ok(config)
+}
+
+/// The retry policy of every Athena call: throttling and transient errors are retried with
+/// exponential backoff and jitter (the SDK's standard mode), up to 8 attempts.
+pub fn athena_retry_config() -> RetryConfig {
+    RetryConfig::standard()
+        .with_max_attempts(8)
+        .with_initial_backoff(Duration::from_millis(100))
+        .with_max_backoff(Duration::from_secs(20))
+}
+
+/// The Athena client for `config`, pointed at `AthenaEndpoint` (or `Endpoint`) when set.
+pub fn athena_client(config: &SdkConfig, options: &ConnectionOptions) -> aws_sdk_athena::Client {
+    let mut builder = aws_sdk_athena::config::Builder::from(config).retry_config(athena_retry_config());
+    if let Some(endpoint) = options.endpoints.athena() {
+        builder = builder.endpoint_url(endpoint);
+    }
+    aws_sdk_athena::Client::from_conf(builder.build())
+}
+
+/// An object store for one S3 bucket: `S3Endpoint` (or `Endpoint`) with path-style requests when
+/// set, plain HTTP allowed for `http://` endpoints, credentials from `credentials` (refreshed as
+/// they expire).
+pub fn s3_store(
+    options: &ConnectionOptions,
+    region: &str,
+    bucket: &str,
+    credentials: Option<SharedCredentialsProvider>,
+) -> Result<Arc<dyn ObjectStore>> {
+    let mut builder = AmazonS3Builder::new().with_region(region).with_bucket_name(bucket);
+    if let Some(endpoint) = options.endpoints.s3() {
+        builder = builder
+            .with_endpoint(endpoint)
+            .with_virtual_hosted_style_request(false)
+            .with_client_options(ClientOptions::new().with_allow_http(endpoint.starts_with("http://")));
+        if endpoint.starts_with("http://") {
+            builder = builder.with_allow_http(true);
+        }
+    }
+    if let Some(c) = credentials {
+        builder = builder.with_credentials(Arc::new(SdkCredentialBridge::new(c)));
+    }
+    let store = builder
+        .build()
+        .map_err(|e| Error::Config(format!("cannot build the S3 client for bucket '{bucket}': {e}")))?;
+    Ok(Arc::new(store))
+}
+
+/// Hands AWS SDK credentials to object_store, caching them until 5 minutes before they expire.
+#[derive(Debug)]
+pub(crate) struct SdkCredentialBridge {
+    provider: SharedCredentialsProvider,
+    cached: Mutex<Option<(Arc<AwsCredential>, Option<SystemTime>)>>,
+}
+
+impl SdkCredentialBridge {
+    pub(crate) fn new(provider: SharedCredentialsProvider) -> Self {
+        Self { provider, cached: Mutex::new(None) }
+    }
+}
+
+#[async_trait]
+impl CredentialProvider for SdkCredentialBridge {
+    type Credential = AwsCredential;
+
+    async fn get_credential(&self) -> object_store::Result<Arc<AwsCredential>> {
+        let mut cached = self.cached.lock().await;
+        if let Some((credential, expiry)) = cached.as_ref() {
+            let fresh = match expiry {
+                None => true,
+                Some(e) => *e > SystemTime::now() + Duration::from_secs(300),
+            };
+            if fresh {
+                return Ok(Arc::clone(credential));
+            }
+        }
+        let c = self
+            .provider
+            .provide_credentials()
+            .await
+            .map_err(|e| object_store::Error::Generic { store: "S3", source: Box::new(e) })?;
+        let credential = Arc::new(AwsCredential {
+            key_id: c.access_key_id().to_string(),
+            secret_key: c.secret_access_key().to_string(),
+            token: c.session_token().map(str::to_string),
+        });
+        *cached = Some((Arc::clone(&credential), c.expiry()));
+        Ok(credential)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion_athena_config::Secret;
+
+    #[test]
+    fn keys_need_each_other() {
+        let mut o = ConnectionOptions::default();
+        assert!(static_credentials(&o).unwrap().is_none());
+        o.auth.access_key = Some("AKIDEXAMPLE".into());
+        let err = static_credentials(&o).unwrap_err().to_string();
+        assert!(err.contains("AWSSecretKey is set but") || err.contains("AWSSecretKey is not"), "{err}");
+        o.auth.secret_key = Some(Secret::new("s3cr3t-value"));
+        let p = static_credentials(&o).unwrap().unwrap();
+        assert!(!format!("{p:?}").contains("s3cr3t-value"));
+    }
+
+    #[tokio::test]
+    async fn bridge_hands_over_and_caches_credentials() {
+        let creds = Credentials::new("AK", "SK", Some("TOKEN".into()), None, "test");
+        let bridge = SdkCredentialBridge::new(SharedCredentialsProvider::new(creds));
+        let a = bridge.get_credential().await.unwrap();
+        assert_eq!((a.key_id.as_str(), a.secret_key.as_str(), a.token.as_deref()), ("AK", "SK", Some("TOKEN")));
+        let b = bridge.get_credential().await.unwrap();
+        assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    #[tokio::test]
+    async fn region_is_required() {
+        let mut o: ConnectionOptions = "AWSAccessKey=a;AWSSecretKey=b;AWSRegion=eu-west-1".parse().unwrap();
+        let c = sdk_config(&o, None).await.unwrap();
+        assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
+        o.auth.secret_key = None;
+        assert!(sdk_config(&o, None).await.is_err());
+    }
+}

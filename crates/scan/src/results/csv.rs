@@ -1,0 +1,484 @@
+//! The S3 path: `<OutputLocation>/<id>.csv` read with concurrent ranged GETs and decoded with a
+//! hand-written parser that tells NULL (empty unquoted field) from the empty string (`""`).
+
+use std::collections::VecDeque;
+use std::ops::Range;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use futures::stream::{BoxStream, StreamExt};
+use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::path::Path;
+
+use super::AbortOnDrop;
+use super::text::BatchDecoder;
+use crate::error::{Error, Result};
+
+/// How the CSV is fetched.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CsvReadOptions {
+    /// Bytes per ranged GET.
+    pub(crate) part_size: u64,
+    /// Ranged GETs in flight at once (memory is bounded by `part_size * concurrency`).
+    pub(crate) concurrency: usize,
+    /// Rows per record batch.
+    pub(crate) batch_size: usize,
+}
+
+impl Default for CsvReadOptions {
+    fn default() -> Self {
+        Self { part_size: 8 * 1024 * 1024, concurrency: 4, batch_size: 8192 }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At the start of a field.
+    FieldStart,
+    /// Inside an unquoted field.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just read a `"` inside a quoted field: either the closing quote or half of `""`.
+    QuoteInQuoted,
+}
+
+/// Push parser for Athena's result CSV.
+#[derive(Debug)]
+pub(crate) struct CsvDecoder {
+    batch: BatchDecoder,
+    batch_size: usize,
+    location: String,
+    header_pending: bool,
+    header_fields: usize,
+    field: Vec<u8>,
+    quoted: bool,
+    state: State,
+    col: usize,
+    record: u64,
+}
+
+impl CsvDecoder {
+    pub(crate) fn new(schema: SchemaRef, batch_size: usize, location: String) -> Result<Self> {
+        Ok(Self {
+            batch: BatchDecoder::new(schema, batch_size)?,
+            batch_size: batch_size.max(1),
+            location,
+            header_pending: true,
+            header_fields: 0,
+            field: Vec::with_capacity(256),
+            quoted: false,
+            state: State::FieldStart,
+            col: 0,
+            record: 0,
+        })
+    }
+
+    fn malformed(&self, message: String) -> Error {
+        Error::MalformedResult { location: self.location.clone(), message }
+    }
+
+    /// Decodes `chunk`, pushing every batch that fills up to `out`.
+    pub(crate) fn decode(&mut self, chunk: &[u8], out: &mut VecDeque<RecordBatch>) -> Result<()> {
+        let mut i = 0;
+        let n = chunk.len();
+        while i < n {
+            match self.state {
+                State::FieldStart => match chunk[i] {
+                    b'"' => {
+                        self.state = State::Quoted;
+                        self.quoted = true;
+                        i += 1;
+                    }
+                    b',' => {
+                        self.end_field()?;
+                        i += 1;
+                    }
+                    b'\n' => {
+                        self.end_field()?;
+                        self.end_record(out)?;
+                        i += 1;
+                    }
+                    b'\r' => i += 1,
+                    _ => self.state = State::Unquoted,
+                },
+                State::Unquoted => {
+                    let rest = &chunk[i..];
+                    match rest.iter().position(|b| matches!(b, b',' | b'\n' | b'\r')) {
+                        Some(p) => {
+                            self.field.extend_from_slice(&rest[..p]);
+                            i += p + 1;
+                            match rest[p] {
+                                // `\r` outside quotes is dropped (`\r\n` line ends).
+                                b'\r' => {}
+                                b',' => self.end_field()?,
+                                _ => {
+                                    self.end_field()?;
+                                    self.end_record(out)?;
+                                }
+                            }
+                        }
+                        None => {
+                            self.field.extend_from_slice(rest);
+                            i = n;
+                        }
+                    }
+                }
+                State::Quoted => {
+                    let rest = &chunk[i..];
+                    match rest.iter().position(|b| *b == b'"') {
+                        Some(p) => {
+                            self.field.extend_from_slice(&rest[..p]);
+                            i += p + 1;
+                            self.state = State::QuoteInQuoted;
+                        }
+                        None => {
+                            self.field.extend_from_slice(rest);
+                            i = n;
+                        }
+                    }
+                }
+                State::QuoteInQuoted => match chunk[i] {
+                    b'"' => {
+                        self.field.push(b'"');
+                        self.state = State::Quoted;
+                        i += 1;
+                    }
+                    b',' => {
+                        self.end_field()?;
+                        self.state = State::FieldStart;
+                        i += 1;
+                    }
+                    b'\n' => {
+                        self.end_field()?;
+                        self.end_record(out)?;
+                        self.state = State::FieldStart;
+                        i += 1;
+                    }
+                    b'\r' => i += 1,
+                    other => {
+                        return Err(self.malformed(format!(
+                            "record {}: unexpected character '{}' after a closing quote",
+                            self.record + 1,
+                            char::from(other).escape_default()
+                        )));
+                    }
+                },
+            }
+        }
+        Ok(())
+    }
+
+    /// The end of the data: the last record may lack its `\n`.
+    pub(crate) fn finish(&mut self, out: &mut VecDeque<RecordBatch>) -> Result<()> {
+        match self.state {
+            State::Quoted => {
+                return Err(self.malformed(format!(
+                    "record {}: the data ends inside a quoted field",
+                    self.record + 1
+                )));
+            }
+            State::Unquoted | State::QuoteInQuoted => {
+                self.end_field()?;
+                self.end_record(out)?;
+            }
+            State::FieldStart => {
+                if self.col > 0 || !self.field.is_empty() {
+                    self.end_field()?;
+                    self.end_record(out)?;
+                }
+            }
+        }
+        self.state = State::FieldStart;
+        if self.header_pending {
+            return Err(self.malformed("the result has no header row".into()));
+        }
+        if let Some(b) = self.batch.flush()? {
+            out.push_back(b);
+        }
+        Ok(())
+    }
+
+    fn end_field(&mut self) -> Result<()> {
+        let value = if self.quoted || !self.field.is_empty() {
+            Some(std::str::from_utf8(&self.field).map_err(|e| Error::MalformedResult {
+                location: self.location.clone(),
+                message: format!("record {}, field {}: invalid UTF-8: {e}", self.record + 1, self.col + 1),
+            })?)
+        } else {
+            None
+        };
+        if !self.header_pending {
+            self.batch.push(self.col, value)?;
+        }
+        self.col += 1;
+        self.field.clear();
+        self.quoted = false;
+        self.state = State::FieldStart;
+        Ok(())
+    }
+
+    fn end_record(&mut self, out: &mut VecDeque<RecordBatch>) -> Result<()> {
+        let width = self.batch.width();
+        if self.header_pending {
+            self.header_pending = false;
+            self.header_fields = self.col;
+            if self.col != width {
+                return Err(self.malformed(format!(
+                    "the result has {} columns but {width} were expected",
+                    self.col
+                )));
+            }
+        } else {
+            if self.col != width {
+                return Err(self.malformed(format!(
+                    "record {} has {} fields but {width} were expected",
+                    self.record + 1,
+                    self.col
+                )));
+            }
+            self.batch.end_row();
+            if self.batch.len() >= self.batch_size {
+                if let Some(b) = self.batch.flush()? {
+                    out.push_back(b);
+                }
+            }
+        }
+        self.record += 1;
+        self.col = 0;
+        Ok(())
+    }
+}
+
+/// Streams the CSV at `path` as record batches of `schema`. Fails before the first batch when
+/// the object is missing or unreadable (so the caller can fall back to GetQueryResults).
+pub(crate) async fn read_csv(
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    location: String,
+    schema: SchemaRef,
+    options: CsvReadOptions,
+    bytes_fetched: Option<datafusion::physical_plan::metrics::Count>,
+) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+    let size = store
+        .head(&path)
+        .await
+        .map_err(|source| Error::S3 { location: location.clone(), source })?
+        .size;
+    let ranges = split_ranges(size, options.part_size);
+    let chunks = {
+        let store = Arc::clone(&store);
+        let path = path.clone();
+        let location = location.clone();
+        futures::stream::iter(ranges)
+            .map(move |range| {
+                let store = Arc::clone(&store);
+                let path = path.clone();
+                let location = location.clone();
+                AbortOnDrop(tokio::spawn(async move { get_range(&*store, &path, range, &location).await }))
+            })
+            .buffered(options.concurrency.max(1))
+            .map(|joined| match joined {
+                Ok(r) => r,
+                Err(e) => Err(Error::MalformedResult {
+                    location: String::new(),
+                    message: format!("download task failed: {e}"),
+                }),
+            })
+    };
+    let decoder = CsvDecoder::new(schema, options.batch_size, location)?;
+    let state = (chunks.boxed(), decoder, VecDeque::new(), false, bytes_fetched);
+    let stream = futures::stream::unfold(state, |(mut chunks, mut decoder, mut queue, mut done, metric)| async move {
+        loop {
+            if let Some(b) = queue.pop_front() {
+                return Some((Ok(b), (chunks, decoder, queue, done, metric)));
+            }
+            if done {
+                return None;
+            }
+            match chunks.next().await {
+                Some(Ok(bytes)) => {
+                    if let Some(m) = &metric {
+                        m.add(bytes.len());
+                    }
+                    if let Err(e) = decoder.decode(&bytes, &mut queue) {
+                        done = true;
+                        return Some((Err(e), (chunks, decoder, queue, done, metric)));
+                    }
+                }
+                Some(Err(e)) => {
+                    done = true;
+                    queue.clear();
+                    return Some((Err(e), (chunks, decoder, queue, done, metric)));
+                }
+                None => {
+                    done = true;
+                    if let Err(e) = decoder.finish(&mut queue) {
+                        return Some((Err(e), (chunks, decoder, queue, done, metric)));
+                    }
+                }
+            }
+        }
+    });
+    Ok(stream.boxed())
+}
+
+/// One ranged GET, retried a few times on errors object_store gave up on (it already retries
+/// 5xx and connection errors itself).
+async fn get_range(store: &dyn ObjectStore, path: &Path, range: Range<u64>, location: &str) -> Result<Bytes> {
+    let mut attempt = 0u32;
+    loop {
+        match store.get_range(path, range.clone()).await {
+            Ok(b) => {
+                let expected = (range.end - range.start) as usize;
+                if b.len() != expected {
+                    return Err(Error::MalformedResult {
+                        location: location.to_string(),
+                        message: format!("range {range:?} returned {} bytes, expected {expected}", b.len()),
+                    });
+                }
+                return Ok(b);
+            }
+            Err(e @ (object_store::Error::NotFound { .. }
+            | object_store::Error::PermissionDenied { .. }
+            | object_store::Error::Unauthenticated { .. })) => {
+                return Err(Error::S3 { location: location.to_string(), source: e });
+            }
+            Err(e) if attempt >= 3 => return Err(Error::S3 { location: location.to_string(), source: e }),
+            Err(e) => {
+                attempt += 1;
+                tracing::debug!(%location, ?range, attempt, error = %e, "retrying ranged GET");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * 2u64.pow(attempt))).await;
+            }
+        }
+    }
+}
+
+fn split_ranges(size: u64, part: u64) -> Vec<Range<u64>> {
+    let part = part.max(1);
+    (0..size.div_ceil(part)).map(|i| i * part..((i + 1) * part).min(size)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
+    use object_store::memory::InMemory;
+    use object_store::PutPayload;
+
+    fn schema() -> SchemaRef {
+        Arc::new(Schema::new(vec![
+            Field::new("id", DataType::Int32, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("x", DataType::Float64, true),
+        ]))
+    }
+
+    const CSV: &[u8] = b"\"id\",\"name\",\"x\"\n\"1\",\"a\",\"1.5\"\n\"2\",\"\",\n,,\"1.0E20\"\n\"4\",\"line\nbreak, \"\"quoted\"\"\",\"-0.0\"\n";
+
+    fn decode_all(data: &[u8], chunk: usize, batch_size: usize) -> Result<Vec<RecordBatch>> {
+        let mut d = CsvDecoder::new(schema(), batch_size, "mem".into())?;
+        let mut out = VecDeque::new();
+        for c in data.chunks(chunk.max(1)) {
+            d.decode(c, &mut out)?;
+        }
+        d.finish(&mut out)?;
+        Ok(out.into_iter().collect())
+    }
+
+    fn check(batches: &[RecordBatch]) {
+        let b = datafusion::arrow::compute::concat_batches(&schema(), batches).unwrap();
+        assert_eq!(b.num_rows(), 4);
+        let id = b.column(0).as_primitive::<Int32Type>();
+        assert_eq!(id.value(0), 1);
+        assert!(id.is_null(2));
+        let name = b.column(1).as_string::<i32>();
+        assert_eq!(name.value(0), "a");
+        assert!(name.is_valid(1), "\"\" is the empty string");
+        assert_eq!(name.value(1), "");
+        assert!(name.is_null(2), "an empty unquoted field is NULL");
+        assert_eq!(name.value(3), "line\nbreak, \"quoted\"");
+        let x = b.column(2).as_primitive::<Float64Type>();
+        assert!(x.is_null(1));
+        assert_eq!(x.value(2), 1e20);
+    }
+
+    #[test]
+    fn null_vs_empty_quotes_and_newlines_at_every_chunk_boundary() {
+        for chunk in 1..=CSV.len() {
+            for batch_size in [1, 3, 100] {
+                let batches = decode_all(CSV, chunk, batch_size).unwrap();
+                check(&batches);
+                assert!(batches.iter().all(|b| b.num_rows() <= batch_size));
+            }
+        }
+    }
+
+    #[test]
+    fn crlf_and_unquoted_values_and_missing_final_newline() {
+        let data = b"id,name,x\r\n1,a,1.5\r\n2,\"\",\r\n,,1.0E20\r\n\"4\",\"line\nbreak, \"\"quoted\"\"\",-0.0";
+        for chunk in 1..=data.len() {
+            check(&decode_all(data, chunk, 2).unwrap());
+        }
+    }
+
+    #[test]
+    fn header_only_gives_no_rows_and_single_null_column_rows_are_blank_lines() {
+        assert!(decode_all(b"\"id\",\"name\",\"x\"\n", 7, 10).unwrap().is_empty());
+        let one = Arc::new(Schema::new(vec![Field::new("v", DataType::Utf8, true)]));
+        let mut d = CsvDecoder::new(one, 10, "mem".into()).unwrap();
+        let mut out = VecDeque::new();
+        d.decode(b"\"v\"\n\n\"\"\n\"x\"\n", &mut out).unwrap();
+        d.finish(&mut out).unwrap();
+        let s = out[0].column(0).as_string::<i32>();
+        assert_eq!(s.len(), 3);
+        assert!(s.is_null(0));
+        assert_eq!((s.is_valid(1), s.value(1)), (true, ""));
+        assert_eq!(s.value(2), "x");
+    }
+
+    #[test]
+    fn malformed_input_is_a_clear_error() {
+        let err = decode_all(b"\"id\",\"name\"\n", 100, 10).unwrap_err().to_string();
+        assert!(err.contains("has 2 columns but 3 were expected"), "{err}");
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\",\"2\"\n", 100, 10).unwrap_err().to_string();
+        assert!(err.contains("record 2 has 2 fields"), "{err}");
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\",\"2\",\"3", 100, 10).unwrap_err().to_string();
+        assert!(err.contains("ends inside a quoted field"), "{err}");
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\"x,\"2\",\"3\"\n", 100, 10).unwrap_err().to_string();
+        assert!(err.contains("after a closing quote"), "{err}");
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"one\",\"2\",\"3\"\n", 100, 10).unwrap_err().to_string();
+        assert!(err.contains("column 'id'") && err.contains("'one'"), "{err}");
+        let err = decode_all(b"", 100, 10).unwrap_err().to_string();
+        assert!(err.contains("no header row"), "{err}");
+    }
+
+    #[test]
+    fn ranges_cover_the_object_exactly() {
+        assert_eq!(split_ranges(0, 4), Vec::<Range<u64>>::new());
+        assert_eq!(split_ranges(10, 4), vec![0..4, 4..8, 8..10]);
+        assert_eq!(split_ranges(8, 4), vec![0..4, 4..8]);
+    }
+
+    #[tokio::test]
+    async fn streams_from_an_object_store_in_small_parts() {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("out/q.csv");
+        store.put(&path, PutPayload::from_static(CSV)).await.unwrap();
+        let opts = CsvReadOptions { part_size: 5, concurrency: 3, batch_size: 2 };
+        let s = read_csv(Arc::clone(&store), path, "s3://b/out/q.csv".into(), schema(), opts, None)
+            .await
+            .unwrap();
+        let batches: Vec<RecordBatch> = s.map(|b| b.unwrap()).collect().await;
+        assert_eq!(batches.len(), 2);
+        check(&batches);
+
+        let missing = read_csv(store, Path::from("nope.csv"), "s3://b/nope.csv".into(), schema(), opts, None).await;
+        let err = missing.err().expect("missing object");
+        assert!(err.is_s3_unavailable(), "{err}");
+        assert!(err.to_string().contains("s3://b/nope.csv"), "{err}");
+    }
+}

@@ -1,0 +1,263 @@
+//! The UNLOAD path: the query is wrapped in `UNLOAD (...) TO '<staging>unload/<uuid>/' WITH
+//! (format = 'PARQUET')`, the Parquet files listed in the data manifest are read, and deleted
+//! afterwards (unless the runner keeps them).
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::arrow::record_batch::RecordBatch;
+use bytes::Bytes;
+use datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions;
+use datafusion::parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
+use datafusion::parquet::errors::ParquetError;
+use datafusion::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
+use futures::future::{BoxFuture, FutureExt};
+use std::ops::Range;
+use futures::stream::{BoxStream, StreamExt, TryStreamExt};
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
+
+use super::split_s3_url;
+use crate::error::{Error, Result};
+use crate::metrics::QueryMetrics;
+use crate::runner::AthenaRunner;
+use crate::types::unloadable;
+
+/// Why UNLOAD cannot be used for `schema`, if it cannot.
+pub(crate) fn unsupported_reason(schema: &SchemaRef, staging: Option<&str>) -> Option<String> {
+    if staging.is_none() {
+        return Some("UNLOAD needs S3StagingDirectory to write its Parquet files".into());
+    }
+    let mut seen = HashSet::new();
+    for f in schema.fields() {
+        if !unloadable(f.data_type()) {
+            return Some(format!(
+                "column '{}' has type {}, which UNLOAD cannot write (time, timestamp with time zone and intervals)",
+                f.name(),
+                f.data_type()
+            ));
+        }
+        if f.name().is_empty() || !seen.insert(f.name().to_ascii_lowercase()) {
+            return Some(format!("UNLOAD needs unique, non-empty column names; '{}' is not", f.name()));
+        }
+    }
+    None
+}
+
+/// `UNLOAD (<sql>) TO '<target>' WITH (format = 'PARQUET', compression = 'SNAPPY')`.
+pub(crate) fn unload_sql(sql: &str, target: &str) -> String {
+    format!(
+        "UNLOAD ({sql}) TO '{}' WITH (format = 'PARQUET', compression = 'SNAPPY')",
+        target.replace('\'', "''")
+    )
+}
+
+/// Deletes UNLOAD's files when dropped (after the stream ended or was dropped).
+#[derive(Debug)]
+struct Cleanup {
+    store: Arc<dyn ObjectStore>,
+    files: Vec<Path>,
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        let files = std::mem::take(&mut self.files);
+        if files.is_empty() {
+            return;
+        }
+        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let store = Arc::clone(&self.store);
+        handle.spawn(async move {
+            for f in files {
+                if let Err(e) = store.delete(&f).await {
+                    tracing::warn!(path = %f, error = %e, "deleting an UNLOAD file failed");
+                }
+            }
+        });
+    }
+}
+
+/// Runs `sql` through UNLOAD and streams the Parquet files as batches of `schema`.
+pub(crate) async fn run(
+    runner: Arc<AthenaRunner>,
+    sql: &str,
+    schema: SchemaRef,
+    metrics: QueryMetrics,
+) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+    let staging = runner
+        .staging()
+        .ok_or_else(|| Error::UnloadUnsupported("S3StagingDirectory is not set".into()))?;
+    let target = staging.join(&format!("unload/{}/", uuid::Uuid::new_v4()));
+    let (bucket, prefix) = split_s3_url(&target)?;
+    let done = runner.run_query(&unload_sql(sql, &target), &metrics).await?;
+    let store = runner.store(&bucket)?;
+
+    // The files: from the data manifest when there is one, else by listing the prefix.
+    let mut files: Vec<(Arc<dyn ObjectStore>, Path)> = Vec::new();
+    match &done.manifest_location {
+        Some(manifest) => {
+            let (mb, mp) = split_s3_url(manifest)?;
+            let mstore = runner.store(&mb)?;
+            let text = mstore
+                .get(&mp)
+                .await
+                .map_err(|source| Error::S3 { location: manifest.clone(), source })?
+                .bytes()
+                .await
+                .map_err(|source| Error::S3 { location: manifest.clone(), source })?;
+            for line in String::from_utf8_lossy(&text).lines().map(str::trim).filter(|l| !l.is_empty()) {
+                let (b, p) = split_s3_url(line)?;
+                let s = if b == bucket { Arc::clone(&store) } else { runner.store(&b)? };
+                files.push((s, p));
+            }
+        }
+        None => {
+            let mut listed: Vec<Path> = store
+                .list(Some(&prefix))
+                .map_ok(|m| m.location)
+                .try_collect()
+                .await
+                .map_err(|source| Error::S3 { location: target.clone(), source })?;
+            listed.sort();
+            files.extend(listed.into_iter().map(|p| (Arc::clone(&store), p)));
+        }
+    }
+    let cleanup = Cleanup {
+        store: Arc::clone(&store),
+        files: if runner.keep_unload_files() {
+            Vec::new()
+        } else {
+            files.iter().filter(|(_, p)| p.as_ref().starts_with(prefix.as_ref())).map(|(_, p)| p.clone()).collect()
+        },
+    };
+    let batch_size = runner.csv.batch_size;
+    let bytes = metrics.bytes_fetched.clone();
+    let target_schema = Arc::clone(&schema);
+    let stream = futures::stream::iter(files)
+        .then(move |(store, path)| {
+            let bytes = bytes.clone();
+            async move {
+                let meta = store
+                    .head(&path)
+                    .await
+                    .map_err(|source| Error::S3 { location: path.to_string(), source })?;
+                bytes.add(meta.size as usize);
+                let reader = ObjectReader { store, path, size: meta.size };
+                let s = ParquetRecordBatchStreamBuilder::new(reader)
+                    .await?
+                    .with_batch_size(batch_size)
+                    .build()?;
+                Ok::<_, Error>(s.map_err(Error::from))
+            }
+        })
+        .try_flatten()
+        .map(move |batch| {
+            // Keep the cleanup guard alive as long as the stream.
+            let _ = &cleanup;
+            to_schema(batch?, &target_schema)
+        });
+    Ok(stream.boxed())
+}
+
+/// Reads one Parquet file through object_store (ranged GETs for the footer and the column
+/// chunks that are read).
+#[derive(Debug)]
+struct ObjectReader {
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    size: u64,
+}
+
+fn parquet_io(e: object_store::Error) -> ParquetError {
+    ParquetError::External(Box::new(e))
+}
+
+impl AsyncFileReader for ObjectReader {
+    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
+        async move { self.store.get_range(&self.path, range).await.map_err(parquet_io) }.boxed()
+    }
+
+    fn get_byte_ranges(
+        &mut self,
+        ranges: Vec<Range<u64>>,
+    ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Vec<Bytes>>> {
+        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(parquet_io) }.boxed()
+    }
+
+    fn get_metadata<'a>(
+        &'a mut self,
+        options: Option<&'a ArrowReaderOptions>,
+    ) -> BoxFuture<'a, datafusion::parquet::errors::Result<Arc<ParquetMetaData>>> {
+        async move {
+            let size = self.size;
+            let metadata = ParquetMetaDataReader::new()
+                .with_metadata_options(options.map(|o| o.metadata_options().clone()))
+                .load_and_finish(&mut *self, size)
+                .await?;
+            Ok(Arc::new(metadata))
+        }
+        .boxed()
+    }
+}
+
+/// Casts UNLOAD's Parquet columns (by position) to the target schema.
+fn to_schema(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
+    if batch.num_columns() != schema.fields().len() {
+        return Err(Error::MalformedResult {
+            location: "UNLOAD output".into(),
+            message: format!(
+                "a Parquet file has {} columns but {} were expected",
+                batch.num_columns(),
+                schema.fields().len()
+            ),
+        });
+    }
+    let columns = batch
+        .columns()
+        .iter()
+        .zip(schema.fields())
+        .map(|(c, f)| {
+            if c.data_type() == f.data_type() {
+                Ok(Arc::clone(c))
+            } else {
+                cast(c, f.data_type()).map_err(Error::from)
+            }
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let options = datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(Arc::clone(schema), columns, &options)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+
+    #[test]
+    fn wraps_the_query_and_escapes_the_target() {
+        assert_eq!(
+            unload_sql("SELECT 1 AS \"a\"", "s3://b/p/unload/x'y/"),
+            "UNLOAD (SELECT 1 AS \"a\") TO 's3://b/p/unload/x''y/' WITH (format = 'PARQUET', compression = 'SNAPPY')"
+        );
+    }
+
+    #[test]
+    fn refuses_what_unload_cannot_write() {
+        let ok: SchemaRef = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)]));
+        assert!(unsupported_reason(&ok, Some("s3://b/")).is_none());
+        assert!(unsupported_reason(&ok, None).unwrap().contains("S3StagingDirectory"));
+        let tz: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+            "t",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            true,
+        )]));
+        assert!(unsupported_reason(&tz, Some("s3://b/")).unwrap().contains("column 't'"));
+        let dup: SchemaRef = Arc::new(Schema::new(vec![
+            Field::new("a", DataType::Int32, true),
+            Field::new("A", DataType::Int32, true),
+        ]));
+        assert!(unsupported_reason(&dup, Some("s3://b/")).unwrap().contains("unique"));
+    }
+}

@@ -1,0 +1,502 @@
+//! The query lifecycle: StartQueryExecution, polling GetQueryExecution, QueryTimeout,
+//! StopQueryExecution when the caller stops caring, and streaming the results.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_athena::types::{
+    EncryptionConfiguration, EncryptionOption, QueryExecution, QueryExecutionContext,
+    QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
+    ResultReuseConfiguration,
+};
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::error::DataFusionError;
+use datafusion::execution::SendableRecordBatchStream;
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion_athena_config::{ConnectionOptions, ResultFetcher, S3Location};
+use futures::TryStreamExt;
+use object_store::ObjectStore;
+
+use crate::client;
+use crate::error::{Error, Result};
+use crate::metrics::QueryMetrics;
+use crate::results;
+use crate::results::csv::CsvReadOptions;
+
+/// How often GetQueryExecution is called while a query runs: `initial` after the start, then
+/// growing by `factor` up to `max`. The defaults (50 ms, x1.5, 2 s) answer short queries within
+/// tens of milliseconds and cost one call per 2 s for long ones.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PollPolicy {
+    /// The first wait.
+    pub initial: Duration,
+    /// Growth per poll.
+    pub factor: f64,
+    /// The longest wait.
+    pub max: Duration,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        Self { initial: Duration::from_millis(50), factor: 1.5, max: Duration::from_secs(2) }
+    }
+}
+
+impl PollPolicy {
+    /// The wait after `delay`.
+    pub fn next(&self, delay: Duration) -> Duration {
+        delay.mul_f64(self.factor.max(1.0)).min(self.max)
+    }
+}
+
+/// A query that reached SUCCEEDED.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct CompletedQuery {
+    /// The QueryExecutionId.
+    pub query_id: String,
+    /// `ResultConfiguration.OutputLocation`: the result CSV (absent with managed results).
+    pub output_location: Option<String>,
+    /// `Statistics.DataManifestLocation` (UNLOAD and CTAS).
+    pub manifest_location: Option<String>,
+    /// `Statistics.DataScannedInBytes`.
+    pub data_scanned_bytes: Option<i64>,
+    /// `Statistics.QueryQueueTimeInMillis`.
+    pub queue_time_ms: Option<i64>,
+    /// `Statistics.EngineExecutionTimeInMillis`.
+    pub engine_time_ms: Option<i64>,
+    /// Whether Athena answered from a previous query's result.
+    pub reused_previous_result: bool,
+}
+
+impl CompletedQuery {
+    fn from_execution(query_id: &str, qe: &QueryExecution) -> Self {
+        let stats = qe.statistics();
+        Self {
+            query_id: query_id.to_string(),
+            output_location: qe
+                .result_configuration()
+                .and_then(|r| r.output_location())
+                .map(str::to_string),
+            manifest_location: stats.and_then(|s| s.data_manifest_location()).map(str::to_string),
+            data_scanned_bytes: stats.and_then(|s| s.data_scanned_in_bytes()),
+            queue_time_ms: stats.and_then(|s| s.query_queue_time_in_millis()),
+            engine_time_ms: stats.and_then(|s| s.engine_execution_time_in_millis()),
+            reused_previous_result: stats
+                .and_then(|s| s.result_reuse_information())
+                .is_some_and(|r| r.reused_previous_result()),
+        }
+    }
+}
+
+/// Runs SQL on Athena and streams the results as Arrow record batches. Cheap to clone (clones
+/// share the SDK client and the S3 clients).
+#[derive(Clone)]
+pub struct AthenaRunner {
+    athena: aws_sdk_athena::Client,
+    options: ConnectionOptions,
+    region: String,
+    credentials: Option<SharedCredentialsProvider>,
+    stores: Arc<Mutex<HashMap<String, Arc<dyn ObjectStore>>>>,
+    poll: PollPolicy,
+    pub(crate) csv: CsvReadOptions,
+    keep_unload_files: bool,
+}
+
+impl fmt::Debug for AthenaRunner {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AthenaRunner")
+            .field("region", &self.region)
+            .field("catalog", &self.options.data_source)
+            .field("database", &self.options.database)
+            .field("work_group", &self.options.work_group)
+            .field("staging", &self.options.s3_staging_directory)
+            .field("result_fetcher", &self.options.result_fetcher)
+            .field("poll", &self.poll)
+            .finish_non_exhaustive()
+    }
+}
+
+impl AthenaRunner {
+    /// A runner with credentials from the options' static keys, else the default AWS chain.
+    pub async fn new(options: &ConnectionOptions) -> Result<Self> {
+        let credentials = client::static_credentials(options)?;
+        Self::build(options, credentials).await
+    }
+
+    /// A runner using `credentials` (e.g. from `datafusion-athena-auth`) for Athena and S3.
+    pub async fn with_credentials(
+        options: &ConnectionOptions,
+        credentials: SharedCredentialsProvider,
+    ) -> Result<Self> {
+        Self::build(options, Some(credentials)).await
+    }
+
+    async fn build(
+        options: &ConnectionOptions,
+        credentials: Option<SharedCredentialsProvider>,
+    ) -> Result<Self> {
+        let config = client::sdk_config(options, credentials).await?;
+        let region = config.region().map(|r| r.to_string()).unwrap_or_default();
+        Ok(Self {
+            athena: client::athena_client(&config, options),
+            options: options.clone(),
+            region,
+            credentials: config.credentials_provider(),
+            stores: Arc::new(Mutex::new(HashMap::new())),
+            poll: PollPolicy::default(),
+            csv: CsvReadOptions::default(),
+            keep_unload_files: false,
+        })
+    }
+
+    /// Replaces the polling policy.
+    pub fn with_poll_policy(mut self, poll: PollPolicy) -> Self {
+        self.poll = poll;
+        self
+    }
+
+    /// Sets the ranged-GET part size and the number of GETs in flight of the S3 path.
+    pub fn with_s3_read(mut self, part_size: u64, concurrency: usize) -> Self {
+        self.csv.part_size = part_size.max(1);
+        self.csv.concurrency = concurrency.max(1);
+        self
+    }
+
+    /// Rows per record batch (default 8192).
+    pub fn with_batch_size(mut self, batch_size: usize) -> Self {
+        self.csv.batch_size = batch_size.max(1);
+        self
+    }
+
+    /// Keeps the Parquet files UNLOAD wrote instead of deleting them after reading.
+    pub fn with_keep_unload_files(mut self, keep: bool) -> Self {
+        self.keep_unload_files = keep;
+        self
+    }
+
+    /// Uses `store` for `bucket` instead of building an S3 client for it.
+    pub fn with_object_store(self, bucket: &str, store: Arc<dyn ObjectStore>) -> Self {
+        if let Ok(mut stores) = self.stores.lock() {
+            stores.insert(bucket.to_string(), store);
+        }
+        self
+    }
+
+    /// The connection options.
+    pub fn options(&self) -> &ConnectionOptions {
+        &self.options
+    }
+
+    pub(crate) fn athena(&self) -> &aws_sdk_athena::Client {
+        &self.athena
+    }
+
+    pub(crate) fn result_fetcher(&self) -> ResultFetcher {
+        self.options.result_fetcher
+    }
+
+    pub(crate) fn staging(&self) -> Option<&S3Location> {
+        self.options.s3_staging_directory.as_ref()
+    }
+
+    pub(crate) fn keep_unload_files(&self) -> bool {
+        self.keep_unload_files
+    }
+
+    /// The object store for `bucket` (built once, then shared).
+    pub(crate) fn store(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+        let mut stores = self
+            .stores
+            .lock()
+            .map_err(|_| Error::Config("the object store cache is poisoned".into()))?;
+        if let Some(s) = stores.get(bucket) {
+            return Ok(Arc::clone(s));
+        }
+        let store = client::s3_store(&self.options, &self.region, bucket, self.credentials.clone())?;
+        stores.insert(bucket.to_string(), Arc::clone(&store));
+        Ok(store)
+    }
+
+    /// Starts `sql`, returning the QueryExecutionId. The request carries a fresh
+    /// ClientRequestToken; the SDK retries throttled or failed calls with the same token, so
+    /// Athena starts the query at most once.
+    pub async fn start_query(&self, sql: &str) -> Result<String> {
+        let o = &self.options;
+        let mut context = QueryExecutionContext::builder();
+        if let Some(catalog) = &o.data_source {
+            context = context.catalog(catalog);
+        }
+        if let Some(db) = &o.database {
+            context = context.database(db);
+        }
+        let mut result_config = ResultConfiguration::builder();
+        let mut has_result_config = false;
+        if let Some(staging) = &o.s3_staging_directory {
+            result_config = result_config.output_location(staging.to_string());
+            has_result_config = true;
+        }
+        if let Some(enc) = o.encryption_option {
+            let mut e = EncryptionConfiguration::builder().encryption_option(EncryptionOption::from(enc.as_str()));
+            if let Some(k) = &o.kms_key {
+                e = e.kms_key(k);
+            }
+            let e = e
+                .build()
+                .map_err(|e| Error::Config(format!("EncryptionOption: {e}")))?;
+            result_config = result_config.encryption_configuration(e);
+            has_result_config = true;
+        }
+        let token = uuid::Uuid::new_v4().to_string();
+        let mut req = self
+            .athena
+            .start_query_execution()
+            .query_string(sql)
+            .client_request_token(token)
+            .query_execution_context(context.build());
+        if let Some(wg) = &o.work_group {
+            req = req.work_group(wg);
+        }
+        if has_result_config {
+            req = req.result_configuration(result_config.build());
+        }
+        if o.result_reuse.enabled {
+            req = req.result_reuse_configuration(
+                ResultReuseConfiguration::builder()
+                    .result_reuse_by_age_configuration(
+                        ResultReuseByAgeConfiguration::builder()
+                            .enabled(true)
+                            .max_age_in_minutes(o.result_reuse.max_age_minutes as i32)
+                            .build(),
+                    )
+                    .build(),
+            );
+        }
+        let out = req.send().await.map_err(|e| api_error("StartQueryExecution", e))?;
+        out.query_execution_id()
+            .map(str::to_string)
+            .ok_or_else(|| Error::Api {
+                operation: "StartQueryExecution",
+                code: None,
+                message: "the response has no QueryExecutionId".into(),
+                source: "missing QueryExecutionId".into(),
+            })
+    }
+
+    /// Stops a query (succeeds for queries that already finished).
+    pub async fn stop_query(&self, query_id: &str) -> Result<()> {
+        self.athena
+            .stop_query_execution()
+            .query_execution_id(query_id)
+            .send()
+            .await
+            .map_err(|e| api_error("StopQueryExecution", e))?;
+        Ok(())
+    }
+
+    /// Polls until the query finishes. FAILED and CANCELLED become errors carrying Athena's
+    /// message, category and type; past `QueryTimeout` (counted from `started`) the query is
+    /// stopped and [`Error::Timeout`] returned.
+    pub async fn wait(
+        &self,
+        query_id: &str,
+        started: Instant,
+        metrics: &QueryMetrics,
+    ) -> Result<CompletedQuery> {
+        let mut delay = self.poll.initial;
+        loop {
+            let out = self
+                .athena
+                .get_query_execution()
+                .query_execution_id(query_id)
+                .send()
+                .await
+                .map_err(|e| api_error("GetQueryExecution", e))?;
+            metrics.status_polls.add(1);
+            if let Some(qe) = out.query_execution() {
+                let status = qe.status();
+                match status.and_then(|s| s.state()) {
+                    Some(QueryExecutionState::Succeeded) => {
+                        return Ok(CompletedQuery::from_execution(query_id, qe));
+                    }
+                    Some(QueryExecutionState::Failed) => {
+                        let err = status.and_then(|s| s.athena_error());
+                        let message = err
+                            .and_then(|e| e.error_message())
+                            .or_else(|| status.and_then(|s| s.state_change_reason()))
+                            .unwrap_or("no reason given")
+                            .to_string();
+                        return Err(Error::QueryFailed {
+                            query_id: query_id.to_string(),
+                            message,
+                            category: err.and_then(|e| e.error_category()),
+                            error_type: err.and_then(|e| e.error_type()),
+                            retryable: err.is_some_and(|e| e.retryable()),
+                        });
+                    }
+                    Some(QueryExecutionState::Cancelled) => {
+                        return Err(Error::QueryCancelled {
+                            query_id: query_id.to_string(),
+                            reason: status
+                                .and_then(|s| s.state_change_reason())
+                                .unwrap_or("stopped")
+                                .to_string(),
+                        });
+                    }
+                    _ => {}
+                }
+            }
+            let mut sleep = delay;
+            if let Some(timeout) = self.options.query_timeout {
+                let elapsed = started.elapsed();
+                if elapsed >= timeout {
+                    if let Err(e) = self.stop_query(query_id).await {
+                        tracing::warn!(query_id, error = %e, "stopping a timed-out query failed");
+                    }
+                    return Err(Error::Timeout { query_id: query_id.to_string(), timeout });
+                }
+                sleep = sleep.min(timeout - elapsed);
+            }
+            tokio::time::sleep(sleep).await;
+            delay = self.poll.next(delay);
+        }
+    }
+
+    /// Starts `sql` and waits for it. If this future is dropped before the query finished, the
+    /// query is stopped (StopQueryExecution from a spawned task).
+    pub async fn run_query(&self, sql: &str, metrics: &QueryMetrics) -> Result<CompletedQuery> {
+        let started = Instant::now();
+        let query_id = self.start_query(sql).await?;
+        metrics.query_id.push(query_id.clone());
+        tracing::debug!(%query_id, "started Athena query");
+        let mut guard = StopOnDrop { client: self.athena.clone(), query_id: Some(query_id.clone()) };
+        let result = self.wait(&query_id, started, metrics).await;
+        // Finished one way or another (or stopped by the timeout): nothing left to stop.
+        guard.query_id = None;
+        metrics.wait_time.add_duration(started.elapsed());
+        let done = result?;
+        if let Some(b) = done.data_scanned_bytes {
+            metrics.data_scanned_bytes.add(b.max(0) as usize);
+        }
+        QueryMetrics::add_millis(&metrics.queue_time, done.queue_time_ms);
+        QueryMetrics::add_millis(&metrics.engine_time, done.engine_time_ms);
+        Ok(done)
+    }
+
+    /// Runs `sql` and streams its result rows as batches of `schema` (columns by position).
+    /// DataFusion pulls: nothing is read ahead beyond a few S3 ranges or one result page.
+    /// Dropping the stream before the query finished stops the query.
+    pub fn execute(
+        self: &Arc<Self>,
+        sql: String,
+        schema: SchemaRef,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        self.execute_with_metrics(sql, schema, QueryMetrics::detached())
+    }
+
+    /// [`Self::execute`], recording into `metrics`.
+    pub fn execute_with_metrics(
+        self: &Arc<Self>,
+        sql: String,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        let runner = Arc::clone(self);
+        let target = Arc::clone(&schema);
+        let m = metrics.clone();
+        let batches = futures::stream::once(async move {
+            results::fetch(runner, sql, target, m)
+                .await
+                .map(|s| s.map_err(DataFusionError::from))
+                .map_err(DataFusionError::from)
+        })
+        .try_flatten()
+        .inspect_ok(move |b| {
+            metrics.rows_fetched.add(b.num_rows());
+            metrics.output_rows.add(b.num_rows());
+        });
+        Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
+    }
+}
+
+impl crate::table::QueryExecutor for AthenaRunner {
+    fn execute(&self, sql: &str, schema: SchemaRef) -> datafusion::error::Result<SendableRecordBatchStream> {
+        Arc::new(self.clone()).execute(sql.to_string(), schema)
+    }
+}
+
+/// Stops the query when dropped while still armed.
+#[derive(Debug)]
+struct StopOnDrop {
+    client: aws_sdk_athena::Client,
+    query_id: Option<String>,
+}
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        let Some(query_id) = self.query_id.take() else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            tracing::warn!(%query_id, "no tokio runtime to stop the abandoned Athena query");
+            return;
+        };
+        let client = self.client.clone();
+        handle.spawn(async move {
+            match client.stop_query_execution().query_execution_id(&query_id).send().await {
+                Ok(_) => tracing::debug!(%query_id, "stopped abandoned Athena query"),
+                Err(e) => tracing::warn!(%query_id, error = %DisplayErrorContext(&e), "StopQueryExecution failed"),
+            }
+        });
+    }
+}
+
+/// An SDK error as [`Error::Api`], keeping the service's code and message.
+pub(crate) fn api_error<E, R>(operation: &'static str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: fmt::Debug + Send + Sync + 'static,
+{
+    let code = err.code().map(str::to_string);
+    let message = err
+        .message()
+        .map(str::to_string)
+        .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
+    Error::Api { operation, code, message, source: Box::new(err) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn polling_backs_off_to_the_cap() {
+        let p = PollPolicy::default();
+        let mut d = p.initial;
+        let mut waited = Duration::ZERO;
+        let mut calls = 0;
+        while waited < Duration::from_secs(600) {
+            waited += d;
+            d = p.next(d);
+            calls += 1;
+        }
+        // Short queries: the first 3 polls come within 0.25 s, the first 5 within 0.7 s.
+        let first3: Duration = (0..3).scan(p.initial, |d, _| {
+            let cur = *d;
+            *d = p.next(*d);
+            Some(cur)
+        }).sum();
+        assert!(first3 < Duration::from_millis(250), "{first3:?}");
+        let first5: Duration = (0..5).scan(p.initial, |d, _| {
+            let cur = *d;
+            *d = p.next(*d);
+            Some(cur)
+        }).sum();
+        assert!(first5 < Duration::from_millis(700), "{first5:?}");
+        // Long queries: a 10 minute query costs ~300 calls, not thousands.
+        assert!(calls < 320, "{calls}");
+        assert_eq!(d, Duration::from_secs(2));
+    }
+}

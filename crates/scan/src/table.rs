@@ -1,0 +1,360 @@
+//! [`AthenaTable`]: one Athena table as a DataFusion `TableProvider`, with projection, filter
+//! and limit pushdown.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
+use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableProvider};
+use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::{DFSchema, DataFusionError};
+use datafusion::datasource::TableType;
+use datafusion::error::Result;
+use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
+use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
+use datafusion::physical_plan::{
+    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
+};
+use futures::{StreamExt, TryStreamExt};
+
+use crate::pushdown::{AthenaTableName, ScanShape, can_push, filter_to_sql, scan_sql};
+
+/// Runs one Athena SQL statement and streams its rows as record batches of `schema`.
+///
+/// The Athena runner implements this; tests use in-memory fakes.
+pub trait QueryExecutor: fmt::Debug + Send + Sync {
+    /// Starts `sql` and returns its rows; the stream does the waiting.
+    fn execute(&self, sql: &str, schema: SchemaRef) -> Result<SendableRecordBatchStream>;
+}
+
+/// Rows per batch when a row count is turned back into zero-column rows.
+const COUNT_BATCH_ROWS: usize = 8192;
+
+/// One Athena table, read by sending SQL to Athena.
+///
+/// Pushdown:
+/// - projection: only the columns DataFusion needs are selected; with none (`count(*)`) the
+///   scan asks Athena for `count(*)` and reads no column data;
+/// - filters: `Exact` when the whole filter translates to Athena SQL with the same answers
+///   (see [`crate::can_push`]), `Unsupported` otherwise, so DataFusion filters those rows
+///   itself; partition columns are filtered like any other, so Athena prunes partitions;
+/// - limit: DataFusion passes a limit to the scan only when nothing above the scan still
+///   filters rows, and the scan then sends `LIMIT n`.
+///
+/// `EXPLAIN` shows the exact SQL: `AthenaScanExec: sql=SELECT ...`.
+#[derive(Debug)]
+pub struct AthenaTable {
+    name: AthenaTableName,
+    schema: SchemaRef,
+    executor: Arc<dyn QueryExecutor>,
+    filter_pushdown: bool,
+}
+
+impl AthenaTable {
+    /// A table named `name` with the Arrow `schema` of its columns (partition columns
+    /// included), read through `executor`.
+    pub fn new(name: AthenaTableName, schema: SchemaRef, executor: Arc<dyn QueryExecutor>) -> Self {
+        Self {
+            name,
+            schema,
+            executor,
+            filter_pushdown: true,
+        }
+    }
+
+    /// Turns filter pushdown on (the default) or off; off, every filter is applied by
+    /// DataFusion, which gives the reference answers pushdown is checked against.
+    pub fn with_filter_pushdown(mut self, enabled: bool) -> Self {
+        self.filter_pushdown = enabled;
+        self
+    }
+
+    /// The Athena name of the table.
+    pub fn name(&self) -> &AthenaTableName {
+        &self.name
+    }
+
+    fn df_schema(&self) -> Result<DFSchema> {
+        DFSchema::try_from(Arc::clone(&self.schema))
+    }
+
+    /// The SQL a scan with these arguments sends, and the shape of its answer.
+    pub fn scan_sql(
+        &self,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<(String, ScanShape)> {
+        let schema = self.df_schema()?;
+        let filters = filters
+            .iter()
+            .map(|f| {
+                filter_to_sql(f, &schema).map_err(|e| {
+                    DataFusionError::Plan(format!(
+                        "cannot scan Athena table {}: {e}; only filters accepted by supports_filters_pushdown can be passed to scan",
+                        self.name
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let columns: Vec<String> = match projection {
+            None => self.schema.fields().iter().map(|f| f.name().clone()).collect(),
+            Some(indices) => indices
+                .iter()
+                .map(|&i| {
+                    self.schema.fields().get(i).map(|f| f.name().clone()).ok_or_else(|| {
+                        DataFusionError::Plan(format!(
+                            "projection index {i} is out of range for Athena table {} with {} columns",
+                            self.name,
+                            self.schema.fields().len()
+                        ))
+                    })
+                })
+                .collect::<Result<_>>()?,
+        };
+        let shape = if columns.is_empty() {
+            ScanShape::Count
+        } else {
+            ScanShape::Rows(columns)
+        };
+        let sql = scan_sql(&self.name, &shape, &filters, limit).map_err(|e| {
+            DataFusionError::Plan(format!("cannot scan Athena table {}: {}", self.name, e.reason()))
+        })?;
+        Ok((sql, shape))
+    }
+}
+
+#[async_trait]
+impl TableProvider for AthenaTable {
+    fn schema(&self) -> SchemaRef {
+        Arc::clone(&self.schema)
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::Base
+    }
+
+    async fn scan(
+        &self,
+        _state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let (sql, shape) = self.scan_sql(projection, filters, limit)?;
+        let schema = match projection {
+            Some(p) => Arc::new(self.schema.project(p)?),
+            None => Arc::clone(&self.schema),
+        };
+        let exec = match shape {
+            ScanShape::Rows(_) => AthenaScanExec::rows(Arc::clone(&self.executor), sql, schema),
+            ScanShape::Count => {
+                AthenaScanExec::count(Arc::clone(&self.executor), sql, schema, limit)
+            }
+        };
+        Ok(Arc::new(exec))
+    }
+
+    fn supports_filters_pushdown(
+        &self,
+        filters: &[&Expr],
+    ) -> Result<Vec<TableProviderFilterPushDown>> {
+        let schema = self.df_schema()?;
+        Ok(filters
+            .iter()
+            .map(|f| {
+                if self.filter_pushdown && can_push(f, &schema) {
+                    TableProviderFilterPushDown::Exact
+                } else {
+                    TableProviderFilterPushDown::Unsupported
+                }
+            })
+            .collect())
+    }
+}
+
+/// Leaf plan node that sends one SQL statement to Athena.
+#[derive(Debug)]
+pub struct AthenaScanExec {
+    executor: Arc<dyn QueryExecutor>,
+    sql: String,
+    schema: SchemaRef,
+    /// `Some(limit)` when the SQL is a `count(*)` that becomes zero-column rows.
+    count: Option<Option<usize>>,
+    properties: Arc<PlanProperties>,
+}
+
+impl AthenaScanExec {
+    fn new(
+        executor: Arc<dyn QueryExecutor>,
+        sql: String,
+        schema: SchemaRef,
+        count: Option<Option<usize>>,
+    ) -> Self {
+        let properties = Arc::new(PlanProperties::new(
+            EquivalenceProperties::new(Arc::clone(&schema)),
+            Partitioning::UnknownPartitioning(1),
+            EmissionType::Incremental,
+            Boundedness::Bounded,
+        ));
+        Self {
+            executor,
+            sql,
+            schema,
+            count,
+            properties,
+        }
+    }
+
+    /// Streams the rows of `sql`, which has `schema`.
+    pub fn rows(executor: Arc<dyn QueryExecutor>, sql: String, schema: SchemaRef) -> Self {
+        Self::new(executor, sql, schema, None)
+    }
+
+    /// Runs `sql`, a `count(*)` query, and yields that many rows (at most `limit`) of the
+    /// column-less `schema`.
+    pub fn count(
+        executor: Arc<dyn QueryExecutor>,
+        sql: String,
+        schema: SchemaRef,
+        limit: Option<usize>,
+    ) -> Self {
+        Self::new(executor, sql, schema, Some(limit))
+    }
+
+    /// The SQL this node sends.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+}
+
+impl DisplayAs for AthenaScanExec {
+    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match t {
+            DisplayFormatType::Default | DisplayFormatType::Verbose => {
+                write!(f, "AthenaScanExec: sql={}", self.sql)
+            }
+            DisplayFormatType::TreeRender => write!(f, "sql={}", self.sql),
+        }
+    }
+}
+
+impl ExecutionPlan for AthenaScanExec {
+    fn name(&self) -> &'static str {
+        "AthenaScanExec"
+    }
+
+    fn properties(&self) -> &Arc<PlanProperties> {
+        &self.properties
+    }
+
+    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
+        vec![]
+    }
+
+    fn apply_expressions(
+        &self,
+        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+    ) -> Result<TreeNodeRecursion> {
+        Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn with_new_children(
+        self: Arc<Self>,
+        children: Vec<Arc<dyn ExecutionPlan>>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        if children.is_empty() {
+            Ok(self)
+        } else {
+            Err(DataFusionError::Internal(
+                "AthenaScanExec is a leaf and takes no children".to_string(),
+            ))
+        }
+    }
+
+    fn execute(
+        &self,
+        partition: usize,
+        _context: Arc<TaskContext>,
+    ) -> Result<SendableRecordBatchStream> {
+        if partition != 0 {
+            return Err(DataFusionError::Internal(format!(
+                "AthenaScanExec has one partition, asked for partition {partition}"
+            )));
+        }
+        match self.count {
+            None => self.executor.execute(&self.sql, Arc::clone(&self.schema)),
+            Some(limit) => {
+                let count_schema = Arc::new(Schema::new(vec![Field::new(
+                    "row_count",
+                    DataType::Int64,
+                    false,
+                )]));
+                let counts = self.executor.execute(&self.sql, count_schema)?;
+                let schema = Arc::clone(&self.schema);
+                let rows = async move {
+                    let total = total_count(counts).await?;
+                    let total = limit.map_or(total, |l| total.min(l));
+                    zero_column_batches(schema, total)
+                };
+                Ok(Box::pin(RecordBatchStreamAdapter::new(
+                    Arc::clone(&self.schema),
+                    futures::stream::once(rows).try_flatten(),
+                )))
+            }
+        }
+    }
+}
+
+/// Sums the `count(*)` values of a count query's answer.
+async fn total_count(mut batches: SendableRecordBatchStream) -> Result<usize> {
+    let mut total: usize = 0;
+    while let Some(batch) = batches.next().await {
+        let batch = batch?;
+        let column = batch.columns().first().ok_or_else(|| {
+            DataFusionError::Execution("Athena count query returned no column".to_string())
+        })?;
+        let values = column.as_primitive_opt::<Int64Type>().ok_or_else(|| {
+            DataFusionError::Execution(format!(
+                "Athena count query returned {} instead of bigint",
+                column.data_type()
+            ))
+        })?;
+        for i in 0..values.len() {
+            if values.is_valid(i) {
+                let n = usize::try_from(values.value(i)).map_err(|_| {
+                    DataFusionError::Execution(format!(
+                        "Athena count query returned a negative count {}",
+                        values.value(i)
+                    ))
+                })?;
+                total = total.saturating_add(n);
+            }
+        }
+    }
+    Ok(total)
+}
+
+/// `rows` zero-column rows of `schema`, in batches of at most [`COUNT_BATCH_ROWS`].
+fn zero_column_batches(
+    schema: SchemaRef,
+    rows: usize,
+) -> Result<futures::stream::Iter<std::vec::IntoIter<Result<RecordBatch>>>> {
+    let mut batches = Vec::with_capacity(rows.div_ceil(COUNT_BATCH_ROWS));
+    let mut left = rows;
+    while left > 0 {
+        let n = left.min(COUNT_BATCH_ROWS);
+        let options = RecordBatchOptions::new().with_row_count(Some(n));
+        batches.push(
+            RecordBatch::try_new_with_options(Arc::clone(&schema), vec![], &options)
+                .map_err(DataFusionError::from),
+        );
+        left -= n;
+    }
+    Ok(futures::stream::iter(batches))
+}

@@ -1,0 +1,345 @@
+//! The query lifecycle and every result path against the local emulator, with fault injection.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use datafusion::arrow::array::{
+    ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
+    Int8Array, Int16Array, Int32Array, Int64Array, RecordBatch, StringArray,
+    TimestampMillisecondArray,
+};
+use datafusion::arrow::compute::concat_batches;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+use datafusion::error::DataFusionError;
+use datafusion::physical_plan::{ExecutionPlan, collect, displayable};
+use datafusion::prelude::SessionContext;
+use datafusion_athena_config::ConnectionOptions;
+use datafusion_athena_emulator::{Emulator, EmulatorHandle, QueryState, ThrottleKind};
+use datafusion_athena_scan::{AthenaExec, AthenaRunner, Error, PollPolicy, QueryMetrics};
+use futures::StreamExt;
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("b", DataType::Boolean, true),
+        Field::new("i8", DataType::Int8, true),
+        Field::new("i16", DataType::Int16, true),
+        Field::new("i32", DataType::Int32, true),
+        Field::new("i64", DataType::Int64, true),
+        Field::new("f32", DataType::Float32, true),
+        Field::new("f64", DataType::Float64, true),
+        Field::new("d", DataType::Decimal128(38, 10), true),
+        Field::new("s", DataType::Utf8, true),
+        Field::new("bin", DataType::Binary, true),
+        Field::new("day", DataType::Date32, true),
+        Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+    ]))
+}
+
+/// Every type with NULLs, extremes, the empty string, unicode, quotes, commas and newlines.
+fn batch(rows: usize) -> RecordBatch {
+    let pick = |r: usize| r % 5;
+    let strings = ["", "plain", "comma, \"quote\"\nnewline", "ünïcödé 🦀 日本", "x"];
+    let cols: Vec<ArrayRef> = vec![
+        Arc::new(BooleanArray::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(r % 2 == 0)))),
+        Arc::new(Int8Array::from_iter((0..rows).map(|r| match pick(r) {
+            0 => Some(i8::MIN),
+            1 => Some(i8::MAX),
+            4 => None,
+            _ => Some(r as i8),
+        }))),
+        Arc::new(Int16Array::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(if r % 2 == 0 { i16::MIN } else { i16::MAX })))),
+        // Never NULL: the sort key.
+        Arc::new(Int32Array::from_iter_values((0..rows).map(|r| r as i32 * 7 - 1000))),
+        Arc::new(Int64Array::from_iter((0..rows).map(|r| match pick(r) {
+            0 => Some(i64::MIN),
+            1 => Some(i64::MAX),
+            4 => None,
+            _ => Some(r as i64),
+        }))),
+        Arc::new(Float32Array::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(r as f32 / 8.0 - 3.5)))),
+        Arc::new(Float64Array::from_iter((0..rows).map(|r| match pick(r) {
+            0 => Some(1.0e20),
+            1 => Some(-1.0e-4),
+            2 => Some(f64::MAX),
+            3 => Some(r as f64 + 0.1),
+            _ => None,
+        }))),
+        Arc::new(
+            Decimal128Array::from_iter((0..rows).map(|r| match pick(r) {
+                0 => Some(99_999_999_999_999_999_999_999_999_999_999_999_999i128),
+                1 => Some(-1),
+                4 => None,
+                _ => Some(r as i128 * 12_345_678_901),
+            }))
+            .with_precision_and_scale(38, 10)
+            .unwrap(),
+        ),
+        Arc::new(StringArray::from_iter((0..rows).map(|r| (r % 6 != 5).then(|| strings[r % 5])))),
+        Arc::new(BinaryArray::from_iter((0..rows).map(|r| match pick(r) {
+            0 => Some(vec![]),
+            1 => Some(vec![0u8, 1, 254, 255]),
+            4 => None,
+            _ => Some((r as u32).to_be_bytes().to_vec()),
+        }))),
+        Arc::new(Date32Array::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(r as i32 * 37 - 20_000)))),
+        Arc::new(TimestampMillisecondArray::from_iter((0..rows).map(|r| {
+            (pick(r) != 4).then_some(1_577_882_096_789 + r as i64 * 86_400_001 - 40_000_000_000_000)
+        }))),
+    ];
+    RecordBatch::try_new(schema(), cols).unwrap()
+}
+
+async fn emulator(rows: usize) -> EmulatorHandle {
+    let emu = Emulator::builder()
+        .latencies(Duration::from_millis(20), Duration::from_millis(20))
+        .workgroup("managed", None)
+        .start()
+        .await
+        .expect("emulator starts");
+    emu.register_batches("default", "t", schema(), vec![batch(rows)]).unwrap();
+    emu
+}
+
+async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
+    let options: ConnectionOptions = format!("{}{extra}", emu.connection_string()).parse().unwrap();
+    let poll = PollPolicy { initial: Duration::from_millis(10), factor: 1.5, max: Duration::from_millis(200) };
+    Arc::new(
+        AthenaRunner::new(&options)
+            .await
+            .unwrap()
+            .with_poll_policy(poll)
+            .with_s3_read(4096, 4)
+            .with_batch_size(100),
+    )
+}
+
+async fn run(runner: &Arc<AthenaRunner>, sql: &str, schema: SchemaRef) -> Result<(RecordBatch, QueryMetrics), DataFusionError> {
+    let metrics = QueryMetrics::detached();
+    let mut stream = runner.execute_with_metrics(sql.to_string(), Arc::clone(&schema), metrics.clone())?;
+    let mut batches = Vec::new();
+    while let Some(b) = stream.next().await {
+        batches.push(b?);
+    }
+    Ok((concat_batches(&schema, &batches)?, metrics))
+}
+
+fn scan_error(e: &DataFusionError) -> &Error {
+    match e {
+        DataFusionError::External(inner) => inner.downcast_ref::<Error>().unwrap_or_else(|| panic!("not a scan error: {e}")),
+        other => panic!("not an external error: {other}"),
+    }
+}
+
+const ALL: &str = "SELECT * FROM t ORDER BY i32";
+
+#[tokio::test]
+async fn every_path_returns_every_type_exactly() {
+    let emu = emulator(1200).await;
+    let expected = batch(1200);
+    for (fetcher, path) in [("S3", "S3"), ("GetQueryResults", "GetQueryResults"), ("Unload", "Unload"), ("Auto", "S3")] {
+        let r = runner(&emu, &format!("ResultFetcher={fetcher};")).await;
+        let sql = if fetcher == "Unload" { "SELECT * FROM t" } else { ALL };
+        let (got, metrics) = run(&r, sql, schema()).await.unwrap_or_else(|e| panic!("{fetcher}: {e}"));
+        let got = if fetcher == "Unload" {
+            // UNLOAD has no order across files: sort by i32 here.
+            let idx = datafusion::arrow::compute::sort_to_indices(got.column(3), None, None).unwrap();
+            datafusion::arrow::compute::take_record_batch(&got, &idx).unwrap()
+        } else {
+            got
+        };
+        assert_eq!(got, expected, "{fetcher}");
+        assert_eq!(metrics.fetch_path.values(), vec![path.to_string()], "{fetcher}");
+        assert_eq!(metrics.rows_fetched.value(), 1200, "{fetcher}");
+        assert_eq!(metrics.query_id.values().len(), 1);
+        if fetcher == "GetQueryResults" {
+            assert!(metrics.result_pages.value() >= 2, "1200 rows + header need 2 pages");
+        } else {
+            assert!(metrics.bytes_fetched.value() > 0, "{fetcher}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn unload_deletes_its_files_and_falls_back_for_zoned_timestamps() {
+    let emu = emulator(50).await;
+    let r = runner(&emu, "ResultFetcher=Unload;").await;
+    let (got, _) = run(&r, "SELECT * FROM t", schema()).await.unwrap();
+    assert_eq!(got.num_rows(), 50);
+    // The Parquet files are deleted shortly after the stream ends.
+    let unload_dir = emu.storage_dir().join("athena-results/staging/unload");
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let files = walk(&unload_dir);
+        if files.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "UNLOAD files left behind: {files:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // A column UNLOAD cannot write: the CSV path is used instead.
+    let tz: SchemaRef = Arc::new(Schema::new(vec![Field::new(
+        "ts",
+        DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+        true,
+    )]));
+    let (got, m) = run(&r, "SELECT ts FROM t ORDER BY i32", tz).await.unwrap();
+    assert_eq!(got.num_rows(), 50);
+    assert_eq!(m.fetch_path.values(), vec!["S3".to_string()]);
+    let want = batch(50);
+    let want_ts = want.column(11).as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
+    let got_ts = got.column(0).as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
+    assert_eq!(got_ts.values(), want_ts.values());
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn managed_results_use_get_query_results_in_auto_and_fail_clearly_in_s3() {
+    let emu = emulator(30).await;
+    // No S3StagingDirectory: the managed workgroup has no output location.
+    let base = emu.connection_string().replace(&format!("S3StagingDirectory={};", emu.staging_dir()), "");
+    let options: ConnectionOptions = format!("{base}WorkGroup=managed;ResultFetcher=Auto;").parse().unwrap();
+    let r = Arc::new(AthenaRunner::new(&options).await.unwrap());
+    let (got, m) = run(&r, ALL, schema()).await.unwrap();
+    assert_eq!(got, batch(30));
+    assert_eq!(m.fetch_path.values(), vec!["GetQueryResults".to_string()]);
+
+    let options: ConnectionOptions = format!("{base}WorkGroup=managed;ResultFetcher=S3;").parse().unwrap();
+    let r = Arc::new(AthenaRunner::new(&options).await.unwrap());
+    let err = run(&r, ALL, schema()).await.unwrap_err().to_string();
+    assert!(err.contains("ResultFetcher=GetQueryResults"), "{err}");
+}
+
+#[tokio::test]
+async fn a_missing_result_object_falls_back_to_get_query_results() {
+    let emu = emulator(40).await;
+    let r = runner(&emu, "ResultFetcher=Auto;").await;
+    // An object store for the results bucket that has nothing in it.
+    let r = Arc::new(
+        Arc::try_unwrap(r)
+            .unwrap()
+            .with_object_store("athena-results", Arc::new(object_store::memory::InMemory::new())),
+    );
+    let (got, m) = run(&r, ALL, schema()).await.unwrap();
+    assert_eq!(got, batch(40));
+    assert_eq!(m.fetch_path.values(), vec!["GetQueryResults".to_string()]);
+}
+
+#[tokio::test]
+async fn failures_carry_athenas_message_category_type_and_query_id() {
+    let emu = emulator(1).await;
+    let r = runner(&emu, "").await;
+    let e = run(&r, "SELECT nope FROM t", schema()).await.unwrap_err();
+    match scan_error(&e) {
+        Error::QueryFailed { query_id, message, category, .. } => {
+            assert!(!query_id.is_empty());
+            assert!(message.to_lowercase().contains("nope"), "{message}");
+            assert_eq!(*category, Some(2), "a user error");
+            assert_eq!(emu.query_state(query_id), Some(QueryState::Failed));
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn dropping_the_stream_mid_query_cancels_it() {
+    let emu = emulator(10).await;
+    emu.faults().slow_queries(Duration::from_secs(30));
+    let r = runner(&emu, "").await;
+    let metrics = QueryMetrics::detached();
+    let mut stream = r.execute_with_metrics(ALL.into(), schema(), metrics.clone()).unwrap();
+    assert!(tokio::time::timeout(Duration::from_millis(500), stream.next()).await.is_err(), "still running");
+    let id = metrics.query_id.values().pop().expect("the query was started");
+    assert_eq!(emu.query_state(&id), Some(QueryState::Running));
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.query_state(&id) != Some(QueryState::Cancelled) {
+        assert!(Instant::now() < deadline, "query {id} not cancelled: {:?}", emu.query_state(&id));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn query_timeout_stops_the_query_with_a_typed_error() {
+    let emu = emulator(10).await;
+    emu.faults().slow_queries(Duration::from_secs(30));
+    let r = runner(&emu, "QueryTimeout=1;").await;
+    let started = Instant::now();
+    let e = run(&r, ALL, schema()).await.unwrap_err();
+    assert!(started.elapsed() < Duration::from_secs(5));
+    match scan_error(&e) {
+        Error::Timeout { query_id, timeout } => {
+            assert_eq!(*timeout, Duration::from_secs(1));
+            assert_eq!(emu.query_state(query_id), Some(QueryState::Cancelled));
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[tokio::test]
+async fn throttling_and_500s_are_retried_and_no_query_starts_twice() {
+    let emu = emulator(300).await;
+    emu.faults().set_seed(7);
+    for kind in [ThrottleKind::Throttling, ThrottleKind::TooManyRequests] {
+        emu.faults().throttle(0.4, kind);
+        emu.clear_request_log();
+        let r = runner(&emu, "ResultFetcher=GetQueryResults;").await;
+        let (got, m) = run(&r, ALL, schema()).await.unwrap();
+        assert_eq!(got, batch(300), "{kind:?}");
+        let log = emu.request_log();
+        let starts: Vec<_> = log.iter().filter(|r| r.operation == "StartQueryExecution").collect();
+        let started: Vec<_> = starts.iter().filter(|r| r.status == 200).collect();
+        assert!(log.iter().any(|r| r.status != 200), "{kind:?}: some calls were throttled");
+        assert_eq!(started.len(), 1, "{kind:?}: exactly one query started ({} attempts)", starts.len());
+        assert_eq!(m.query_id.values().len(), 1);
+    }
+    emu.faults().clear();
+    emu.faults().http_500(0.2);
+    let r = runner(&emu, "ResultFetcher=S3;").await;
+    let (got, _) = run(&r, ALL, schema()).await.unwrap();
+    assert_eq!(got, batch(300));
+}
+
+#[tokio::test]
+async fn s3_errors_mid_stream_are_retried_and_results_stay_complete() {
+    let emu = emulator(500).await;
+    let r = runner(&emu, "ResultFetcher=S3;").await;
+    emu.faults().set_seed(11);
+    emu.faults().s3_get_failures(0.3);
+    let (got, m) = run(&r, ALL, schema()).await.unwrap();
+    assert_eq!(got, batch(500));
+    assert!(m.bytes_fetched.value() > 4096 * 3, "read in several ranges");
+    emu.faults().clear();
+    emu.faults().s3_truncated_bodies(0.3);
+    let (got, _) = run(&r, ALL, schema()).await.unwrap();
+    assert_eq!(got, batch(500));
+}
+
+#[tokio::test]
+async fn athena_exec_explains_its_sql_and_reports_metrics() {
+    let emu = emulator(20).await;
+    let r = runner(&emu, "").await;
+    let exec: Arc<dyn ExecutionPlan> = Arc::new(AthenaExec::new(Arc::clone(&r), "SELECT * FROM t".into(), schema()));
+    let shown = displayable(exec.as_ref()).indent(true).to_string();
+    assert_eq!(shown.trim(), "AthenaExec: sql=SELECT * FROM t");
+    let ctx = SessionContext::new();
+    let batches = collect(Arc::clone(&exec), ctx.task_ctx()).await.unwrap();
+    assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 20);
+    let metrics = exec.metrics().unwrap().to_string();
+    for name in ["query_id{partition=0}=", "fetch_path{partition=0}=S3", "rows_fetched{partition=0}=20", "output_rows{partition=0}=20", "data_scanned_bytes{partition=0}=", "bytes_fetched{partition=0}=", "status_polls{partition=0}="] {
+        assert!(metrics.contains(name), "{name} missing in {metrics}");
+    }
+}
