@@ -55,7 +55,11 @@ impl AssumeRole {
         Ok(Self {
             scheme,
             sts: sts::client(opts, ctx, Some(base)),
-            external_id: opts.auth.external_id.clone().filter(|e| !e.trim().is_empty()),
+            external_id: opts
+                .auth
+                .external_id
+                .clone()
+                .filter(|e| !e.trim().is_empty()),
             duration: sts::duration_seconds(scheme, opts)?,
             role_arn,
             mfa,
@@ -68,7 +72,13 @@ impl AssumeRole {
 
 /// `AWSRoleARN`, checked to look like a role ARN.
 pub(crate) fn role_arn(scheme: &'static str, opts: &ConnectionOptions) -> Result<Option<String>> {
-    let Some(arn) = opts.auth.role_arn.as_deref().map(str::trim).filter(|a| !a.is_empty()) else {
+    let Some(arn) = opts
+        .auth
+        .role_arn
+        .as_deref()
+        .map(str::trim)
+        .filter(|a| !a.is_empty())
+    else {
         return Ok(None);
     };
     if !(arn.starts_with("arn:") && arn.contains(":role/")) {
@@ -85,10 +95,10 @@ pub(crate) fn role_arn(scheme: &'static str, opts: &ConnectionOptions) -> Result
 impl Fetch for AssumeRole {
     async fn fetch(&self) -> Result<Credentials> {
         let cache = self.cache.as_ref().filter(|_| self.mfa.is_some());
-        if let Some(path) = cache {
-            if let Some(c) = cache::load(self.scheme, path, &self.source, &self.ctx, PROVIDER_NAME)? {
-                return Ok(c);
-            }
+        if let Some(path) = cache
+            && let Some(c) = cache::load(self.scheme, path, &self.source, &self.ctx, PROVIDER_NAME)?
+        {
+            return Ok(c);
         }
         let mut call = self
             .sts
@@ -98,9 +108,14 @@ impl Fetch for AssumeRole {
             .duration_seconds(self.duration)
             .set_external_id(self.external_id.clone());
         if let Some(mfa) = &self.mfa {
-            call = call.serial_number(&mfa.serial).token_code(mfa.take(self.scheme, STEP)?);
+            call = call
+                .serial_number(&mfa.serial)
+                .token_code(mfa.take(self.scheme, STEP)?);
         }
-        let out = call.send().await.map_err(|e| Error::call(self.scheme, STEP, e))?;
+        let out = call
+            .send()
+            .await
+            .map_err(|e| Error::call(self.scheme, STEP, e))?;
         let creds = sts::credentials(self.scheme, STEP, out.credentials(), PROVIDER_NAME)?;
         if let Some(path) = cache {
             cache::store(self.scheme, path, &self.source, &creds)?;

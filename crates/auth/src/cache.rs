@@ -42,7 +42,9 @@ pub(crate) fn load(
             return Err(Error::Cache {
                 scheme,
                 path: path.to_path_buf(),
-                message: "cannot read it; fix its permissions or point CredentialsLocation elsewhere".into(),
+                message:
+                    "cannot read it; fix its permissions or point CredentialsLocation elsewhere"
+                        .into(),
                 source: Some(Box::new(e)),
             });
         }
@@ -87,7 +89,9 @@ pub(crate) fn store(
         message: message.to_string(),
         source: e,
     };
-    let expiry = creds.expiry().ok_or_else(|| cache_err("credentials without expiry are not cached", None))?;
+    let expiry = creds
+        .expiry()
+        .ok_or_else(|| cache_err("credentials without expiry are not cached", None))?;
     let cached = CachedCredentials {
         access_key_id: creds.access_key_id().to_string(),
         secret_access_key: creds.secret_access_key().to_string(),
@@ -101,6 +105,14 @@ pub(crate) fn store(
         std::fs::create_dir_all(dir)
             .map_err(|e| cache_err("cannot create its directory", Some(Box::new(e))))?;
     }
+    write_private(&json, path).map_err(|(m, e)| cache_err(m, Some(e)))
+}
+
+/// Writes `bytes` to `path` readable and writable by the owner only (mode 0600 on Unix).
+pub(crate) fn write_private(
+    bytes: &[u8],
+    path: &Path,
+) -> std::result::Result<(), (&'static str, crate::error::BoxError)> {
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create(true).truncate(true);
     #[cfg(unix)]
@@ -108,17 +120,25 @@ pub(crate) fn store(
         use std::os::unix::fs::OpenOptionsExt;
         options.mode(0o600);
     }
-    let mut file = options
-        .open(path)
-        .map_err(|e| cache_err("cannot write it; check CredentialsLocation", Some(Box::new(e))))?;
+    let mut file = options.open(path).map_err(|e| {
+        (
+            "cannot write it; check the path",
+            Box::new(e) as crate::error::BoxError,
+        )
+    })?;
     #[cfg(unix)]
     {
         // An existing file keeps its mode on open: tighten it before writing secrets into it.
         use std::os::unix::fs::PermissionsExt;
         file.set_permissions(std::fs::Permissions::from_mode(0o600))
-            .map_err(|e| cache_err("cannot restrict it to mode 0600", Some(Box::new(e))))?;
+            .map_err(|e| {
+                (
+                    "cannot restrict it to mode 0600",
+                    Box::new(e) as crate::error::BoxError,
+                )
+            })?;
     }
-    file.write_all(&json)
-        .map_err(|e| cache_err("cannot write it", Some(Box::new(e))))?;
+    file.write_all(bytes)
+        .map_err(|e| ("cannot write it", Box::new(e) as crate::error::BoxError))?;
     Ok(())
 }

@@ -10,12 +10,28 @@ use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource, TimeSource};
 /// How long before expiry credentials are fetched again (AWS SDKs use 5 to 15 minutes).
 pub const DEFAULT_REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
 
-/// The clock and environment credential providers use, plus the refresh margin.
-#[derive(Debug, Clone)]
+/// Shows the user a sign-in URL (OAuth authorization code flows).
+pub type OpenBrowser = Arc<dyn Fn(&str) + Send + Sync>;
+
+/// The clock and environment credential providers use, the refresh margin, and how a sign-in
+/// URL reaches the user.
+#[derive(Clone)]
 pub struct AuthContext {
     time: SharedTimeSource,
     env: Option<Arc<HashMap<String, String>>>,
     refresh_before_expiry: Duration,
+    browser: Option<OpenBrowser>,
+}
+
+impl std::fmt::Debug for AuthContext {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthContext")
+            .field("time", &self.time)
+            .field("env", &self.env.as_ref().map(|e| e.len()))
+            .field("refresh_before_expiry", &self.refresh_before_expiry)
+            .field("browser", &self.browser.is_some())
+            .finish()
+    }
 }
 
 impl Default for AuthContext {
@@ -24,6 +40,7 @@ impl Default for AuthContext {
             time: SharedTimeSource::new(SystemTimeSource::new()),
             env: None,
             refresh_before_expiry: DEFAULT_REFRESH_BEFORE_EXPIRY,
+            browser: None,
         }
     }
 }
@@ -45,7 +62,10 @@ impl AuthContext {
         mut self,
         vars: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        let vars = vars.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let vars = vars
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         self.env = Some(Arc::new(vars));
         self
     }
@@ -54,6 +74,23 @@ impl AuthContext {
     pub fn with_refresh_before_expiry(mut self, margin: Duration) -> Self {
         self.refresh_before_expiry = margin;
         self
+    }
+
+    /// Uses `open` to show sign-in URLs (default: printed on stderr for the user to open).
+    pub fn with_browser(mut self, open: impl Fn(&str) + Send + Sync + 'static) -> Self {
+        self.browser = Some(Arc::new(open));
+        self
+    }
+
+    /// Shows `url` to the user.
+    pub(crate) fn open_browser(&self, url: &str) {
+        match &self.browser {
+            Some(open) => open(url),
+            None => {
+                tracing::info!("sign-in URL: {url}");
+                eprintln!("Open this URL in a browser to sign in: {url}");
+            }
+        }
     }
 
     /// The current time of the clock.
@@ -91,23 +128,34 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock showing `now`.
     pub fn new(now: SystemTime) -> Self {
-        Self { now: Arc::new(std::sync::Mutex::new(now)) }
+        Self {
+            now: Arc::new(std::sync::Mutex::new(now)),
+        }
     }
 
     /// Moves the clock forward by `by`.
     pub fn advance(&self, by: Duration) {
-        let mut now = self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut now = self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         *now += by;
     }
 
     /// Sets the clock to `to`.
     pub fn set(&self, to: SystemTime) {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = to;
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = to;
     }
 }
 
 impl TimeSource for ManualClock {
     fn now(&self) -> SystemTime {
-        *self.now.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+        *self
+            .now
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }

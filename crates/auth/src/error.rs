@@ -98,7 +98,12 @@ impl Error {
         source: impl std::error::Error + Send + Sync + 'static,
     ) -> Self {
         let message = render_chain(&source);
-        Self::Call { scheme, step, message, source: Box::new(source) }
+        Self::Call {
+            scheme,
+            step,
+            message,
+            source: Box::new(source),
+        }
     }
 
     /// The AuthScheme the error belongs to.
@@ -140,10 +145,16 @@ mod tests {
             step: "verify MFA factor",
             message: "push was rejected".into(),
         };
-        assert_eq!(e.to_string(), "Okta: verify MFA factor: refused: push was rejected");
+        assert_eq!(
+            e.to_string(),
+            "Okta: verify MFA factor: refused: push was rejected"
+        );
         assert_eq!(e.scheme(), "Okta");
         let io = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "connection refused");
         let e = Error::call("AwsMFA", "STS GetSessionToken", io);
-        assert_eq!(e.to_string(), "AwsMFA: STS GetSessionToken: connection refused");
+        assert_eq!(
+            e.to_string(),
+            "AwsMFA: STS GetSessionToken: connection refused"
+        );
     }
 }

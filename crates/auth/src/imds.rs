@@ -78,7 +78,11 @@ impl Imds {
         let allow_v1 = !ctx
             .var("AWS_EC2_METADATA_V1_DISABLED")
             .is_some_and(|v| v.eq_ignore_ascii_case("true"));
-        Ok(Self { http, endpoint, allow_v1 })
+        Ok(Self {
+            http,
+            endpoint,
+            allow_v1,
+        })
     }
 
     /// An IMDSv2 session token, or `None` to continue with IMDSv1.
@@ -109,11 +113,18 @@ impl Imds {
         };
         match resp.status() {
             StatusCode::OK => {
-                let token = resp.text().await.map_err(|e| Error::call(SCHEME, STEP, e))?;
+                let token = resp
+                    .text()
+                    .await
+                    .map_err(|e| Error::call(SCHEME, STEP, e))?;
                 Ok(Some(token.trim().to_string()))
             }
-            s @ (StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) => {
-                fallback(format!("the token call was refused with HTTP {}", s.as_u16()))
+            s
+            @ (StatusCode::FORBIDDEN | StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED) => {
+                fallback(format!(
+                    "the token call was refused with HTTP {}",
+                    s.as_u16()
+                ))
             }
             s => Err(Error::Rejected {
                 scheme: SCHEME,
@@ -134,11 +145,16 @@ impl Imds {
             return Err(Error::Rejected {
                 scheme: SCHEME,
                 step,
-                message: "HTTP 404: the instance has no IAM role (attach an instance profile)".into(),
+                message: "HTTP 404: the instance has no IAM role (attach an instance profile)"
+                    .into(),
             });
         }
         if !status.is_success() {
-            return Err(Error::Rejected { scheme: SCHEME, step, message: format!("HTTP {}", status.as_u16()) });
+            return Err(Error::Rejected {
+                scheme: SCHEME,
+                step,
+                message: format!("HTTP {}", status.as_u16()),
+            });
         }
         resp.text().await.map_err(|e| Error::call(SCHEME, step, e))
     }
@@ -150,20 +166,36 @@ impl Fetch for Imds {
         const ROLE_STEP: &str = "IMDS role name (GET iam/security-credentials/)";
         const CREDS_STEP: &str = "IMDS role credentials (GET iam/security-credentials/<role>)";
         let token = self.token().await?;
-        let roles = self.get(ROLE_STEP, CREDENTIALS_PATH, token.as_deref()).await?;
-        let role = roles.lines().map(str::trim).find(|l| !l.is_empty()).ok_or(Error::Rejected {
-            scheme: SCHEME,
-            step: ROLE_STEP,
-            message: "no role is attached to this instance".into(),
-        })?;
-        let body = self.get(CREDS_STEP, &format!("{CREDENTIALS_PATH}{role}"), token.as_deref()).await?;
+        let roles = self
+            .get(ROLE_STEP, CREDENTIALS_PATH, token.as_deref())
+            .await?;
+        let role = roles
+            .lines()
+            .map(str::trim)
+            .find(|l| !l.is_empty())
+            .ok_or(Error::Rejected {
+                scheme: SCHEME,
+                step: ROLE_STEP,
+                message: "no role is attached to this instance".into(),
+            })?;
+        let body = self
+            .get(
+                CREDS_STEP,
+                &format!("{CREDENTIALS_PATH}{role}"),
+                token.as_deref(),
+            )
+            .await?;
         let doc: ImdsCredentials = serde_json::from_str(&body).map_err(|e| Error::Protocol {
             scheme: SCHEME,
             step: CREDS_STEP,
             message: format!("the credentials document is not the expected JSON: {e}"),
         })?;
         if doc.code != "Success" {
-            return Err(Error::Rejected { scheme: SCHEME, step: CREDS_STEP, message: format!("Code {}", doc.code) });
+            return Err(Error::Rejected {
+                scheme: SCHEME,
+                step: CREDS_STEP,
+                message: format!("Code {}", doc.code),
+            });
         }
         let missing = |field: &str| Error::Protocol {
             scheme: SCHEME,
@@ -178,7 +210,8 @@ impl Fetch for Imds {
         })?;
         Ok(Credentials::new(
             doc.access_key_id.ok_or_else(|| missing("AccessKeyId"))?,
-            doc.secret_access_key.ok_or_else(|| missing("SecretAccessKey"))?,
+            doc.secret_access_key
+                .ok_or_else(|| missing("SecretAccessKey"))?,
             doc.token,
             Some(SystemTime::from(expiry)),
             PROVIDER_NAME,

@@ -24,13 +24,15 @@ pub(crate) fn static_credentials(
             hint: "set AWSAccessKey and AWSSecretKey, or leave AuthScheme unset to use the default AWS credential chain",
         },
     )?;
-    let secret_key = a.secret_key.as_ref().filter(|k| !k.is_empty()).ok_or(
-        Error::MissingOption {
-            scheme,
-            option: "AWSSecretKey",
-            hint: "set the secret key that belongs to AWSAccessKey",
-        },
-    )?;
+    let secret_key =
+        a.secret_key
+            .as_ref()
+            .filter(|k| !k.is_empty())
+            .ok_or(Error::MissingOption {
+                scheme,
+                option: "AWSSecretKey",
+                hint: "set the secret key that belongs to AWSAccessKey",
+            })?;
     let token = a.session_token.as_ref().filter(|t| !t.is_empty());
     if require_token && token.is_none() {
         return Err(Error::MissingOption {
@@ -50,6 +52,9 @@ pub(crate) fn static_credentials(
 
 /// Whether both keys are given.
 pub(crate) fn has_keys(opts: &ConnectionOptions) -> bool {
-    opts.auth.access_key.as_deref().is_some_and(|k| !k.trim().is_empty())
+    opts.auth
+        .access_key
+        .as_deref()
+        .is_some_and(|k| !k.trim().is_empty())
         && opts.auth.secret_key.as_ref().is_some_and(|k| !k.is_empty())
 }

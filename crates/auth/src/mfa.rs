@@ -25,8 +25,16 @@ pub(crate) struct MfaCode {
 
 impl MfaCode {
     /// The MFA settings of `opts`; `None` when neither is set. Half of the pair is an error.
-    pub(crate) fn from_opts(scheme: &'static str, opts: &ConnectionOptions) -> Result<Option<Self>> {
-        let serial = opts.auth.mfa_serial_number.as_deref().map(str::trim).filter(|s| !s.is_empty());
+    pub(crate) fn from_opts(
+        scheme: &'static str,
+        opts: &ConnectionOptions,
+    ) -> Result<Option<Self>> {
+        let serial = opts
+            .auth
+            .mfa_serial_number
+            .as_deref()
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
         let code = opts.auth.mfa_token.as_ref().filter(|t| !t.is_empty());
         match (serial, code) {
             (None, None) => Ok(None),
@@ -100,10 +108,10 @@ impl SessionToken {
 #[async_trait]
 impl Fetch for SessionToken {
     async fn fetch(&self) -> Result<Credentials> {
-        if let Some(path) = &self.cache {
-            if let Some(c) = cache::load(SCHEME, path, &self.source, &self.ctx, PROVIDER_NAME)? {
-                return Ok(c);
-            }
+        if let Some(path) = &self.cache
+            && let Some(c) = cache::load(SCHEME, path, &self.source, &self.ctx, PROVIDER_NAME)?
+        {
+            return Ok(c);
         }
         let code = self.mfa.take(SCHEME, STEP)?;
         let out = self

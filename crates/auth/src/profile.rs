@@ -4,10 +4,12 @@
 
 use async_trait::async_trait;
 use aws_config::profile::ProfileFileCredentialsProvider;
-use aws_runtime::env_config::file::{EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles};
 use aws_config::provider_config::ProviderConfig;
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::ProvideCredentials;
+use aws_runtime::env_config::file::{
+    EnvConfigFileKind as ProfileFileKind, EnvConfigFiles as ProfileFiles,
+};
 use datafusion_athena_config::ConnectionOptions;
 
 use crate::context::AuthContext;
@@ -45,7 +47,9 @@ impl ProfileFile {
                 files = files.with_file(ProfileFileKind::Credentials, path);
             }
             None => {
-                files = files.include_default_credentials_file(true).include_default_config_file(true);
+                files = files
+                    .include_default_credentials_file(true)
+                    .include_default_config_file(true);
             }
         }
         if let Some(sts) = opts.endpoints.sts() {
@@ -76,15 +80,18 @@ impl ProfileFile {
 #[async_trait]
 impl Fetch for ProfileFile {
     async fn fetch(&self) -> Result<Credentials> {
-        self.inner.provide_credentials().await.map_err(|e| Error::Call {
-            scheme: SCHEME,
-            step: "resolve the profile",
-            message: format!(
-                "profile '{}': {}",
-                self.profile,
-                aws_smithy_types::error::display::DisplayErrorContext(&e)
-            ),
-            source: Box::new(e),
-        })
+        self.inner
+            .provide_credentials()
+            .await
+            .map_err(|e| Error::Call {
+                scheme: SCHEME,
+                step: "resolve the profile",
+                message: format!(
+                    "profile '{}': {}",
+                    self.profile,
+                    aws_smithy_types::error::display::DisplayErrorContext(&e)
+                ),
+                source: Box::new(e),
+            })
     }
 }

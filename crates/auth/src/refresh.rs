@@ -39,7 +39,12 @@ impl fmt::Debug for SchemeProvider {
 
 impl SchemeProvider {
     pub(crate) fn new(scheme: &'static str, fetch: impl Fetch + 'static, ctx: AuthContext) -> Self {
-        Self { scheme, fetch: Arc::new(fetch), ctx, current: tokio::sync::Mutex::new(None) }
+        Self {
+            scheme,
+            fetch: Arc::new(fetch),
+            ctx,
+            current: tokio::sync::Mutex::new(None),
+        }
     }
 
     /// The AuthScheme name.
@@ -74,7 +79,9 @@ impl ProvideCredentials for SchemeProvider {
         Self: 'a,
     {
         provider::future::ProvideCredentials::new(async move {
-            self.credentials().await.map_err(CredentialsError::provider_error)
+            self.credentials()
+                .await
+                .map_err(CredentialsError::provider_error)
         })
     }
 }

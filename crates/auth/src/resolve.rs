@@ -1,6 +1,7 @@
 //! The entry points: connection options in, a credentials provider / SDK config out.
 
 use aws_config::default_provider::credentials::DefaultCredentialsChain;
+use aws_config::identity::IdentityCache;
 use aws_config::provider_config::ProviderConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::SharedCredentialsProvider;
@@ -84,7 +85,14 @@ pub async fn sdk_config_with(opts: &ConnectionOptions, ctx: &AuthContext) -> Res
     let provider = credentials_provider_with(opts, ctx).await?;
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .credentials_provider(provider)
-        .time_source(ctx.time_source());
+        .time_source(ctx.time_source())
+        // Clients refresh (by the context's clock) within the same margin as SchemeProvider;
+        // the SDK subtracts up to half of it as jitter.
+        .identity_cache(
+            IdentityCache::lazy()
+                .buffer_time(ctx.refresh_before_expiry())
+                .build(),
+        );
     if let Some(region) = &opts.region {
         loader = loader.region(Region::new(region.code().to_string()));
     }
@@ -102,7 +110,10 @@ pub(crate) async fn default_chain(
         chain = chain.region(Region::new(region.code().to_string()));
     }
     if let Some(endpoint) = opts.endpoints.imds.as_deref() {
-        chain = chain.imds_client(crate::imds::aws_client(AuthScheme::Default.as_str(), endpoint)?);
+        chain = chain.imds_client(crate::imds::aws_client(
+            AuthScheme::Default.as_str(),
+            endpoint,
+        )?);
     }
     Ok(SharedCredentialsProvider::new(chain.build().await))
 }

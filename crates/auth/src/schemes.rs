@@ -7,6 +7,7 @@ use crate::assume_role::AssumeRole;
 use crate::context::AuthContext;
 use crate::error::{Error, Result};
 use crate::refresh::SchemeProvider;
+use crate::saml::SamlScheme;
 
 /// The provider of a scheme that logs in or calls STS.
 pub(crate) async fn provider_for(
@@ -17,20 +18,31 @@ pub(crate) async fn provider_for(
     let name = scheme.as_str();
     let ctx2 = ctx.clone();
     Ok(match scheme {
-        AuthScheme::AwsMfa => SchemeProvider::new(name, crate::mfa::SessionToken::new(opts, ctx)?, ctx2),
+        AuthScheme::AwsMfa => {
+            SchemeProvider::new(name, crate::mfa::SessionToken::new(opts, ctx)?, ctx2)
+        }
         AuthScheme::AwsIamRoles => {
             let (base, base_name) = if crate::keys::has_keys(opts) {
                 let keys = crate::keys::static_credentials(name, opts, false)?;
                 let id = keys.access_key_id().to_string();
                 (SharedCredentialsProvider::new(keys), id)
             } else {
-                (crate::resolve::default_chain(opts, ctx).await?, "default-chain".to_string())
+                (
+                    crate::resolve::default_chain(opts, ctx).await?,
+                    "default-chain".to_string(),
+                )
             };
-            SchemeProvider::new(name, AssumeRole::new(name, opts, ctx, base, &base_name)?, ctx2)
+            SchemeProvider::new(
+                name,
+                AssumeRole::new(name, opts, ctx, base, &base_name)?,
+                ctx2,
+            )
         }
-        AuthScheme::AwsWebIdentity => {
-            SchemeProvider::new(name, crate::web_identity::WebIdentity::new(opts, ctx)?, ctx2)
-        }
+        AuthScheme::AwsWebIdentity => SchemeProvider::new(
+            name,
+            crate::web_identity::WebIdentity::new(opts, ctx)?,
+            ctx2,
+        ),
         AuthScheme::AwsCredentialsFile => {
             SchemeProvider::new(name, crate::profile::ProfileFile::new(opts, ctx)?, ctx2)
         }
@@ -38,15 +50,35 @@ pub(crate) async fn provider_for(
             let imds = SchemeProvider::new(name, crate::imds::Imds::new(opts, ctx)?, ctx.clone());
             if crate::assume_role::role_arn(name, opts)?.is_some() {
                 let base = SharedCredentialsProvider::new(imds);
-                SchemeProvider::new(name, AssumeRole::new(name, opts, ctx, base, "ec2-instance-role")?, ctx2)
+                SchemeProvider::new(
+                    name,
+                    AssumeRole::new(name, opts, ctx, base, "ec2-instance-role")?,
+                    ctx2,
+                )
             } else {
                 imds
             }
         }
+        AuthScheme::Adfs => {
+            let login = crate::adfs::Adfs::new(opts)?;
+            SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
+        }
+        AuthScheme::Okta => {
+            let login = crate::okta::Okta::new(opts)?;
+            SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
+        }
+        AuthScheme::PingFederate => {
+            let login = crate::ping::Ping::new(opts)?;
+            SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
+        }
+        AuthScheme::AzureAd => {
+            let login = crate::azure::AzureAd::new(opts, ctx)?;
+            SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
+        }
         _ => {
             return Err(Error::Unsupported {
                 scheme: name,
-                message: "this scheme is not implemented yet; use access keys, AwsIAMRoles, AwsWebIdentity, a credentials file or the default chain".into(),
+                message: "this scheme is not implemented yet; implemented: access keys, AwsMFA, AwsIAMRoles, AwsEC2Roles, AwsWebIdentity, AwsCredentialsFile, ADFS, Okta, PingFederate, AzureAD and the default chain".into(),
             });
         }
     })

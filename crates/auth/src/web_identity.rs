@@ -68,12 +68,14 @@ impl WebIdentity {
         match &self.token {
             Token::Inline(t) => Ok(t.expose().to_string()),
             Token::File(path) => {
-                let text = tokio::fs::read_to_string(path).await.map_err(|e| Error::Call {
-                    scheme: SCHEME,
-                    step: "read AWS_WEB_IDENTITY_TOKEN_FILE",
-                    message: format!("cannot read {}: {e}", path.display()),
-                    source: Box::new(e),
-                })?;
+                let text = tokio::fs::read_to_string(path)
+                    .await
+                    .map_err(|e| Error::Call {
+                        scheme: SCHEME,
+                        step: "read AWS_WEB_IDENTITY_TOKEN_FILE",
+                        message: format!("cannot read {}: {e}", path.display()),
+                        source: Box::new(e),
+                    })?;
                 let token = text.trim();
                 if token.is_empty() {
                     return Err(Error::InvalidOption {
@@ -96,7 +98,11 @@ impl Fetch for WebIdentity {
             .sts
             .assume_role_with_web_identity()
             .role_arn(&self.role_arn)
-            .role_session_name(self.session_name.clone().unwrap_or_else(|| sts::session_name(&self.ctx)))
+            .role_session_name(
+                self.session_name
+                    .clone()
+                    .unwrap_or_else(|| sts::session_name(&self.ctx)),
+            )
             .web_identity_token(token)
             .duration_seconds(self.duration)
             .send()

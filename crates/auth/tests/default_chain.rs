@@ -15,7 +15,12 @@ async fn default_chain_reads_the_environment() {
         std::env::set_var("AWS_EC2_METADATA_DISABLED", "true");
     }
     let opts = ConnectionOptions::default();
-    let creds = credentials_provider(&opts).await.unwrap().provide_credentials().await.unwrap();
+    let creds = credentials_provider(&opts)
+        .await
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
     assert_eq!(creds.access_key_id(), "AKIAFROMENVIRONMENT1");
     assert_eq!(creds.secret_access_key(), "secret-from-environment");
     assert_eq!(creds.session_token(), Some("token-from-environment"));

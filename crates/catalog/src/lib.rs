@@ -10,18 +10,22 @@
 
 mod cache;
 mod error;
+mod factory;
 mod metadata;
 mod provider;
+mod query_fn;
 mod register;
 mod schema;
 mod table;
 
 pub use cache::{Clock, ManualClock, SystemClock, Ttl};
 pub use error::{BoxError, Error, Result};
+pub use factory::{ATHENA_FORMAT, AthenaTableFactory};
 pub use metadata::{
     AWS_DATA_CATALOG, ColumnMetadata, DataSourceInfo, DataSourceKind, MetadataClient,
     MetadataSource, TableMetadata,
 };
+pub use query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 pub use provider::{AthenaCatalogList, AthenaCatalogProvider};
 pub use register::{
     AthenaCatalogBuilder, AthenaCatalogs, register_athena, register_athena_with_options,

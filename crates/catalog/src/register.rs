@@ -12,6 +12,8 @@ use datafusion_athena_scan::{AthenaRunner, QueryExecutor};
 
 use crate::cache::{Clock, Ttl};
 use crate::error::{Error, Result};
+use crate::factory::{ATHENA_FORMAT, AthenaTableFactory};
+use crate::query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 use crate::metadata::{AWS_DATA_CATALOG, MetadataClient, MetadataSource};
 use crate::provider::{AthenaCatalogList, AthenaCatalogProvider};
 use crate::schema::{CatalogOptions, Shared};
@@ -146,6 +148,7 @@ impl AthenaCatalogBuilder {
     /// in `ctx`.
     pub async fn register(self, ctx: &SessionContext) -> Result<AthenaCatalogs> {
         let Self { opts, catalog, metadata, factory } = self;
+        let mut query_fn = None;
         let (metadata, factory) = match (metadata, factory) {
             (Some(m), Some(f)) => (m, f),
             (metadata, factory) => {
@@ -156,7 +159,12 @@ impl AthenaCatalogBuilder {
                 };
                 let factory = match factory {
                     Some(f) => f,
-                    None => Arc::new(ScanTableFactory::new(runner(&config, &opts).await?)),
+                    None => {
+                        let runner = runner(&config, &opts).await?;
+                        let athena = datafusion_athena_scan::athena_client(&config, &opts);
+                        query_fn = Some(AthenaQueryFunction::new(Arc::clone(&runner), athena));
+                        Arc::new(ScanTableFactory::new(runner as Arc<dyn QueryExecutor>))
+                    }
                 };
                 (metadata, factory)
             }
@@ -211,6 +219,18 @@ impl AthenaCatalogBuilder {
             }
         }
         let default_schema = opts.database.clone();
+        state.table_factories_mut().insert(
+            ATHENA_FORMAT.to_string(),
+            Arc::new(AthenaTableFactory::new(
+                Arc::clone(&list),
+                Arc::clone(&shared),
+                default_catalog.clone(),
+                default_schema.clone(),
+            )),
+        );
+        if let Some(f) = query_fn {
+            state.register_udtf(ATHENA_QUERY, Arc::new(f));
+        }
         drop(state);
         Ok(AthenaCatalogs { list, metadata, default_catalog, default_schema })
     }
@@ -252,7 +272,7 @@ fn metadata_client(config: &SdkConfig, opts: &ConnectionOptions) -> MetadataClie
 }
 
 /// The query runner of the tables, sharing the configuration's credentials.
-pub(crate) async fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<dyn QueryExecutor>> {
+async fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<AthenaRunner>> {
     let runner = match config.credentials_provider() {
         Some(c) => AthenaRunner::with_credentials(opts, c).await,
         None => AthenaRunner::new(opts).await,

@@ -155,7 +155,7 @@ impl AthenaSchemaProvider {
 
     /// The metadata of one table: from the cache, else from a fresh listing (a name missing
     /// from it does not exist), else one lookup. Concurrent lookups of a table share one call.
-    async fn describe(&self, name: &str) -> Result<Option<Arc<TableMetadata>>> {
+    pub(crate) async fn describe(&self, name: &str) -> Result<Option<Arc<TableMetadata>>> {
         let key = name.to_lowercase();
         self.tables
             .get_or_load(&key, || async {
@@ -177,6 +177,7 @@ impl AthenaSchemaProvider {
             table: meta.name.clone(),
             schema: arrow_schema(&self.source.name, &self.database, meta)?,
             is_view: meta.is_view(),
+            filter_pushdown: true,
         })
     }
 

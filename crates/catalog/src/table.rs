@@ -28,6 +28,9 @@ pub struct TableSpec {
     pub schema: SchemaRef,
     /// Whether the table is a view.
     pub is_view: bool,
+    /// Whether filters may be pushed to Athena (false when the user turned it off for this
+    /// table).
+    pub filter_pushdown: bool,
 }
 
 impl TableSpec {
@@ -69,7 +72,7 @@ impl TableFactory for ScanTableFactory {
     fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
         let name = AthenaTableName::new(&spec.database, &spec.table).with_catalog(&spec.data_source);
         let table = AthenaTable::new(name, spec.schema, Arc::clone(&self.executor))
-            .with_filter_pushdown(self.filter_pushdown);
+            .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
         let table: Arc<dyn TableProvider> = Arc::new(table);
         Ok(if spec.is_view { Arc::new(AthenaView(table)) } else { table })
     }

@@ -341,3 +341,55 @@ async fn preloaded_listing_answers_misses_without_calls() {
     let v = ctx.table_provider("recent_orders").await.expect("view");
     assert_eq!(v.table_type(), datafusion::logical_expr::TableType::View);
 }
+
+#[tokio::test]
+async fn create_external_table_stored_as_athena() {
+    let ctx = SessionContext::new();
+    let meta = Arc::new(fake());
+    register(&ctx, Arc::clone(&meta), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    ctx.sql("CREATE EXTERNAL TABLE my_orders STORED AS ATHENA LOCATION 'AwsDataCatalog.sampledb.orders'")
+        .await
+        .expect("create");
+    let t = ctx.table_provider("my_orders").await.expect("my_orders");
+    let names: Vec<_> = t.schema().fields().iter().map(|f| f.name().clone()).collect();
+    assert_eq!(names, ["id", "price", "items", "attrs", "dt"]);
+
+    // Columns select and order; types come from the catalog.
+    ctx.sql("CREATE EXTERNAL TABLE two (price INT, id INT) STORED AS ATHENA LOCATION 'other.t2'")
+        .await
+        .expect_err("other.t2 has no price column");
+    ctx.sql("CREATE EXTERNAL TABLE two (price INT, id INT) STORED AS ATHENA LOCATION 'orders'")
+        .await
+        .expect("create two");
+    let t = ctx.table_provider("two").await.expect("two");
+    let s = t.schema();
+    assert_eq!(s.field(0).name(), "price");
+    assert_eq!(s.field(0).data_type(), &DataType::Decimal128(10, 2));
+    assert_eq!(s.field(1).data_type(), &DataType::Int64);
+
+    // A database that is not registered (Database=sampledb) is looked up once per statement
+    // (the failed `other.t2` statement above made the first call).
+    ctx.sql("CREATE EXTERNAL TABLE t2 STORED AS ATHENA LOCATION '\"AwsDataCatalog\".other.t2'")
+        .await
+        .expect("create t2");
+    assert_eq!(meta.api_calls().get("GetTable"), Some(&2));
+
+    let err = ctx
+        .sql("CREATE EXTERNAL TABLE bad STORED AS ATHENA LOCATION 'a..b'")
+        .await
+        .expect_err("bad location")
+        .to_string();
+    assert!(err.contains("LOCATION 'a..b'"), "{err}");
+    let err = ctx
+        .sql("CREATE EXTERNAL TABLE bad STORED AS ATHENA LOCATION 'orders' OPTIONS ('colour' 'red')")
+        .await
+        .expect_err("unknown option")
+        .to_string();
+    assert!(err.contains("colour") && err.contains("filter_pushdown"), "{err}");
+    let err = ctx
+        .sql("CREATE EXTERNAL TABLE bad STORED AS ATHENA LOCATION 'sampledb.missing'")
+        .await
+        .expect_err("missing table")
+        .to_string();
+    assert!(err.contains("AwsDataCatalog.sampledb.missing"), "{err}");
+}

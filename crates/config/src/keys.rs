@@ -647,15 +647,14 @@ mod tests {
                 suggestion: Some("AWSRegion".into())
             })
         );
+        // Close enough to be a typo: one or two edits, or a third of the name.
         assert_eq!(
-            "s3stagingdir"
-                .parse::<ConfigKey>()
-                .unwrap_err()
-                .to_string()
-                .contains("S3StagingDirectory"),
-            false,
-            "too far to be a typo"
+            ConfigKey::nearest("S3StagingDirectry"),
+            Some(ConfigKey::S3StagingDirectory)
         );
+        assert_eq!(ConfigKey::nearest("workgrp"), Some(ConfigKey::WorkGroup));
+        // Too far to be a typo.
+        assert_eq!(ConfigKey::nearest("s3stagingdir"), None);
         assert_eq!(
             "MFAPasCode".parse::<SsoKey>(),
             Err(Error::UnknownKey {

@@ -8,7 +8,7 @@ use crate::{AuthScheme, REDACTED, Region, ResultFetcher, S3Location, Secret};
 
 /// Everything a datafusion-athena connection needs, typed. Built by parsing a connection string
 /// ([`ConnectionOptions::parse`]), from a map, from the environment, or with
-/// [`ConnectionOptionsBuilder`]. Unset values fall back to the standard AWS environment.
+/// [`ConnectionOptionsBuilder`](crate::ConnectionOptionsBuilder). Unset values fall back to the standard AWS environment.
 #[derive(Debug, Clone, PartialEq, Default)]
 #[non_exhaustive]
 pub struct ConnectionOptions {
@@ -260,34 +260,64 @@ impl Default for AuthOptions {
 
 impl fmt::Debug for AuthOptions {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Destructured so that a new field cannot be forgotten here.
+        let Self {
+            scheme,
+            access_key,
+            secret_key,
+            session_token,
+            role_arn,
+            external_id,
+            principal_arn,
+            mfa_serial_number,
+            mfa_token,
+            temporary_token_duration,
+            credentials_location,
+            web_identity_token,
+            web_identity_token_file,
+            user,
+            password,
+            sso_login_url,
+            sso_exchange_url,
+            sso_properties,
+            oauth_client_id,
+            oauth_client_secret,
+            callback_url,
+            initiate_oauth,
+            oauth_settings_location,
+            credentials_file,
+            credentials_file_profile,
+            cognito,
+            datazone,
+        } = self;
         f.debug_struct("AuthOptions")
-            .field("scheme", &self.scheme)
-            .field("access_key", &self.access_key.as_ref().map(|_| REDACTED))
-            .field("secret_key", &self.secret_key)
-            .field("session_token", &self.session_token)
-            .field("role_arn", &self.role_arn)
-            .field("external_id", &self.external_id)
-            .field("principal_arn", &self.principal_arn)
-            .field("mfa_serial_number", &self.mfa_serial_number)
-            .field("mfa_token", &self.mfa_token)
-            .field("temporary_token_duration", &self.temporary_token_duration)
-            .field("credentials_location", &self.credentials_location)
-            .field("web_identity_token", &self.web_identity_token)
-            .field("web_identity_token_file", &self.web_identity_token_file)
-            .field("user", &self.user)
-            .field("password", &self.password)
-            .field("sso_login_url", &self.sso_login_url)
-            .field("sso_exchange_url", &self.sso_exchange_url)
-            .field("sso_properties", &self.sso_properties)
-            .field("oauth_client_id", &self.oauth_client_id)
-            .field("oauth_client_secret", &self.oauth_client_secret)
-            .field("callback_url", &self.callback_url)
-            .field("initiate_oauth", &self.initiate_oauth)
-            .field("oauth_settings_location", &self.oauth_settings_location)
-            .field("credentials_file", &self.credentials_file)
-            .field("credentials_file_profile", &self.credentials_file_profile)
-            .field("cognito", &self.cognito)
-            .field("datazone", &self.datazone)
+            .field("scheme", scheme)
+            .field("access_key", &access_key.as_ref().map(|_| REDACTED))
+            .field("secret_key", secret_key)
+            .field("session_token", session_token)
+            .field("role_arn", role_arn)
+            .field("external_id", external_id)
+            .field("principal_arn", principal_arn)
+            .field("mfa_serial_number", mfa_serial_number)
+            .field("mfa_token", mfa_token)
+            .field("temporary_token_duration", temporary_token_duration)
+            .field("credentials_location", credentials_location)
+            .field("web_identity_token", web_identity_token)
+            .field("web_identity_token_file", web_identity_token_file)
+            .field("user", user)
+            .field("password", password)
+            .field("sso_login_url", sso_login_url)
+            .field("sso_exchange_url", sso_exchange_url)
+            .field("sso_properties", sso_properties)
+            .field("oauth_client_id", oauth_client_id)
+            .field("oauth_client_secret", oauth_client_secret)
+            .field("callback_url", callback_url)
+            .field("initiate_oauth", initiate_oauth)
+            .field("oauth_settings_location", oauth_settings_location)
+            .field("credentials_file", credentials_file)
+            .field("credentials_file_profile", credentials_file_profile)
+            .field("cognito", cognito)
+            .field("datazone", datazone)
             .finish()
     }
 }
@@ -331,8 +361,22 @@ impl Default for SsoProperties {
 
 impl fmt::Debug for SsoProperties {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let other: Vec<(&str, &str)> = self
-            .other
+        // Destructured so that a new field cannot be forgotten here.
+        let Self {
+            api_token,
+            mfa_type,
+            mfa_pass_code,
+            mfa_remember_device,
+            resource,
+            azure_tenant,
+            auth_scheme,
+            ssl_client_cert,
+            ssl_client_cert_type,
+            ssl_client_cert_password,
+            ssl_client_cert_subject,
+            other,
+        } = self;
+        let shown_other: Vec<(&str, &str)> = other
             .iter()
             .map(|(k, v)| {
                 let shown = if crate::keys::is_secret_name(k) {
@@ -344,18 +388,18 @@ impl fmt::Debug for SsoProperties {
             })
             .collect();
         f.debug_struct("SsoProperties")
-            .field("api_token", &self.api_token)
-            .field("mfa_type", &self.mfa_type)
-            .field("mfa_pass_code", &self.mfa_pass_code)
-            .field("mfa_remember_device", &self.mfa_remember_device)
-            .field("resource", &self.resource)
-            .field("azure_tenant", &self.azure_tenant)
-            .field("auth_scheme", &self.auth_scheme)
-            .field("ssl_client_cert", &self.ssl_client_cert)
-            .field("ssl_client_cert_type", &self.ssl_client_cert_type)
-            .field("ssl_client_cert_password", &self.ssl_client_cert_password)
-            .field("ssl_client_cert_subject", &self.ssl_client_cert_subject)
-            .field("other", &other)
+            .field("api_token", api_token)
+            .field("mfa_type", mfa_type)
+            .field("mfa_pass_code", mfa_pass_code)
+            .field("mfa_remember_device", mfa_remember_device)
+            .field("resource", resource)
+            .field("azure_tenant", azure_tenant)
+            .field("auth_scheme", auth_scheme)
+            .field("ssl_client_cert", ssl_client_cert)
+            .field("ssl_client_cert_type", ssl_client_cert_type)
+            .field("ssl_client_cert_password", ssl_client_cert_password)
+            .field("ssl_client_cert_subject", ssl_client_cert_subject)
+            .field("other", &shown_other)
             .finish()
     }
 }

@@ -397,3 +397,19 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn nested_lists_quote_inside_quotes() {
+    let o = parse("SSOProperties=\"ApiToken='a;b''c';MFAType=sms;MFARememberDevice=no\"").unwrap();
+    let sso = &o.auth.sso_properties;
+    assert_eq!(sso.api_token.as_ref().map(|t| t.expose()), Some("a;b'c"));
+    assert_eq!(sso.mfa_type.as_deref(), Some("SMS"));
+    assert!(!sso.mfa_remember_device);
+    let o = parse("SSOProperties='Resource=https://signin.aws.amazon.com/saml;AzureTenant=t;SSLClientCertSubject=''CN=a;b'''").unwrap();
+    assert_eq!(
+        o.auth.sso_properties.ssl_client_cert_subject.as_deref(),
+        Some("CN=a;b")
+    );
+    // No secrets: printed back, it parses to the same options.
+    assert_eq!(parse(&o.to_string()).unwrap(), o);
+}

@@ -6,19 +6,20 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::catalog::{
     CatalogProvider, MemoryCatalogProvider, MemorySchemaProvider, SchemaProvider,
 };
-use datafusion::datasource::MemTable;
 use datafusion::datasource::file_format::FileFormat;
 use datafusion::datasource::file_format::csv::CsvFormat;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
-use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::datasource::{MemTable, ViewTable, provider_as_source};
+use datafusion::logical_expr::LogicalPlanBuilder;
+use datafusion::prelude::{SessionConfig, SessionContext, ident};
 
 use crate::error::{Error, Result};
 use crate::types::hive_type;
@@ -172,6 +173,7 @@ impl Catalog {
             .iter()
             .map(|b| b.get_array_memory_size() as u64)
             .sum();
+        let (schema, batches) = lower_case_batches(schema, batches, db, table)?;
         let columns = columns_of(&schema);
         let provider = MemTable::try_new(schema, vec![batches])
             .map_err(|e| Error::datafusion(format!("registering batches as {db}.{table}"), e))?;
@@ -226,7 +228,10 @@ impl Catalog {
         let config = ListingTableConfig::new(url)
             .with_listing_options(options)
             .with_schema(Arc::clone(&file_schema));
-        let provider = ListingTable::try_new(config).map_err(|e| Error::datafusion(context, e))?;
+        let listing =
+            ListingTable::try_new(config).map_err(|e| Error::datafusion(context.clone(), e))?;
+        let provider = lower_case_columns(Arc::new(listing), table)
+            .map_err(|e| Error::datafusion(context, e))?;
         let location = format!("s3://{DATA_BUCKET}/{db}/{table}/");
         let partitions = layout
             .partitions
@@ -238,7 +243,7 @@ impl Catalog {
                         .partition_keys
                         .iter()
                         .zip(values)
-                        .map(|(k, v)| format!("{k}={v}"))
+                        .map(|(k, v)| format!("{}={v}", k.to_lowercase()))
                         .collect::<Vec<_>>()
                         .join("/")
                 ),
@@ -254,7 +259,7 @@ impl Catalog {
                     .partition_keys
                     .iter()
                     .map(|k| ColumnMeta {
-                        name: k.clone(),
+                        name: k.to_lowercase(),
                         hive_type: "string".into(),
                     })
                     .collect(),
@@ -264,7 +269,7 @@ impl Catalog {
                 bytes: layout.bytes,
                 created: layout.created,
             },
-            Arc::new(provider),
+            provider,
         )
     }
 
@@ -301,12 +306,81 @@ impl Catalog {
     }
 }
 
+/// Athena folds column names to lower case: a table whose files use other cases is served
+/// through a view that renames its columns.
+fn lower_case_columns(
+    provider: Arc<dyn datafusion::catalog::TableProvider>,
+    table: &str,
+) -> datafusion::error::Result<Arc<dyn datafusion::catalog::TableProvider>> {
+    let schema = provider.schema();
+    if schema
+        .fields()
+        .iter()
+        .all(|f| *f.name() == f.name().to_lowercase())
+    {
+        return Ok(provider);
+    }
+    check_unique_lower_case(&schema).map_err(datafusion::error::DataFusionError::Plan)?;
+    let exprs: Vec<_> = schema
+        .fields()
+        .iter()
+        .map(|f| ident(f.name()).alias(f.name().to_lowercase()))
+        .collect();
+    let plan =
+        LogicalPlanBuilder::scan(format!("{table}_files"), provider_as_source(provider), None)?
+            .project(exprs)?
+            .build()?;
+    Ok(Arc::new(ViewTable::new(plan, None)))
+}
+
+fn check_unique_lower_case(schema: &SchemaRef) -> std::result::Result<(), String> {
+    let mut seen = std::collections::HashSet::new();
+    for f in schema.fields() {
+        if !seen.insert(f.name().to_lowercase()) {
+            return Err(format!(
+                "columns differ only in case ({}); Athena folds names to lower case, rename one",
+                f.name()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn lower_case_batches(
+    schema: SchemaRef,
+    batches: Vec<RecordBatch>,
+    db: &str,
+    table: &str,
+) -> Result<(SchemaRef, Vec<RecordBatch>)> {
+    if schema
+        .fields()
+        .iter()
+        .all(|f| *f.name() == f.name().to_lowercase())
+    {
+        return Ok((schema, batches));
+    }
+    check_unique_lower_case(&schema)
+        .map_err(|reason| Error::invalid("table columns", format!("{db}.{table}"), reason))?;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone().with_name(f.name().to_lowercase()))
+        .collect();
+    let lowered = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let batches = batches
+        .into_iter()
+        .map(|b| RecordBatch::try_new(Arc::clone(&lowered), b.columns().to_vec()))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| Error::datafusion(format!("registering batches as {db}.{table}"), e.into()))?;
+    Ok((lowered, batches))
+}
+
 fn columns_of(schema: &SchemaRef) -> Vec<ColumnMeta> {
     schema
         .fields()
         .iter()
         .map(|f| ColumnMeta {
-            name: f.name().clone(),
+            name: f.name().to_lowercase(),
             hive_type: hive_type(f.data_type()),
         })
         .collect()
@@ -443,7 +517,7 @@ fn scan_layout(path: &Path) -> Result<Layout> {
                     "subdirectories of a table must be Hive partitions named key=value",
                 ));
             };
-            keys.push(k.to_ascii_lowercase());
+            keys.push(k.to_owned());
             values.push(v.to_owned());
         }
         match &partition_keys {

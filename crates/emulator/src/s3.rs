@@ -252,22 +252,21 @@ fn list_objects(
     let mut last: Option<String> = None;
     let mut truncated = false;
     for object in &objects {
-        if let Some(a) = &after {
-            if object.key.as_str() <= a.as_str()
-                || (after_prefix && object.key.starts_with(a.as_str()))
-            {
-                continue;
-            }
+        if let Some(a) = &after
+            && (object.key.as_str() <= a.as_str()
+                || (after_prefix && object.key.starts_with(a.as_str())))
+        {
+            continue;
         }
         let common = delimiter.and_then(|d| {
             object.key[prefix.len()..]
                 .find(d)
                 .map(|i| object.key[..prefix.len() + i + d.len()].to_owned())
         });
-        if let Some(cp) = &common {
-            if prefixes.last() == Some(cp) {
-                continue;
-            }
+        if let Some(cp) = &common
+            && prefixes.last() == Some(cp)
+        {
+            continue;
         }
         if contents.len() + prefixes.len() >= max_keys {
             truncated = true;
@@ -315,23 +314,19 @@ fn list_objects(
         if let Some(s) = q("start-after") {
             xml.push_str(&format!("<StartAfter>{}</StartAfter>", enc(s)));
         }
-        if truncated {
-            if let Some(l) = &last {
-                xml.push_str(&format!(
-                    "<NextContinuationToken>{}</NextContinuationToken>",
-                    URL_SAFE_NO_PAD.encode(l)
-                ));
-            }
+        if truncated && let Some(l) = &last {
+            xml.push_str(&format!(
+                "<NextContinuationToken>{}</NextContinuationToken>",
+                URL_SAFE_NO_PAD.encode(l)
+            ));
         }
     } else {
         xml.push_str(&format!(
             "<Marker>{}</Marker>",
             enc(q("marker").unwrap_or(""))
         ));
-        if truncated {
-            if let Some(l) = &last {
-                xml.push_str(&format!("<NextMarker>{}</NextMarker>", enc(&l[2..])));
-            }
+        if truncated && let Some(l) = &last {
+            xml.push_str(&format!("<NextMarker>{}</NextMarker>", enc(&l[2..])));
         }
     }
     for o in contents {
@@ -444,19 +439,20 @@ async fn get_object(
         .head(bucket, key)
         .ok_or_else(|| S3Error::no_such_key(key))?;
     let etag = info.etag();
-    if let Some(want) = headers.get("if-none-match").and_then(|v| v.to_str().ok()) {
-        if want == etag || want == "*" {
-            return Ok(empty(StatusCode::NOT_MODIFIED));
-        }
+    if let Some(want) = headers.get("if-none-match").and_then(|v| v.to_str().ok())
+        && (want == etag || want == "*")
+    {
+        return Ok(empty(StatusCode::NOT_MODIFIED));
     }
-    if let Some(want) = headers.get("if-match").and_then(|v| v.to_str().ok()) {
-        if want != etag && want != "*" {
-            return Err(S3Error::new(
-                StatusCode::PRECONDITION_FAILED,
-                "PreconditionFailed",
-                "At least one of the pre-conditions you specified did not hold",
-            ));
-        }
+    if let Some(want) = headers.get("if-match").and_then(|v| v.to_str().ok())
+        && want != etag
+        && want != "*"
+    {
+        return Err(S3Error::new(
+            StatusCode::PRECONDITION_FAILED,
+            "PreconditionFailed",
+            "At least one of the pre-conditions you specified did not hold",
+        ));
     }
     let range = match headers
         .get(http::header::RANGE)

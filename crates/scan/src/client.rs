@@ -9,16 +9,18 @@ use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use datafusion_athena_config::ConnectionOptions;
+use object_store::CredentialProvider;
 use object_store::ObjectStore;
 use object_store::aws::{AmazonS3Builder, AwsCredential};
-use object_store::{ClientOptions, CredentialProvider};
 use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 
 /// Static credentials from `AWSAccessKey` / `AWSSecretKey` / `AWSSessionToken`, when given.
 /// An access key without a secret key (or the reverse) is an error naming both properties.
-pub fn static_credentials(options: &ConnectionOptions) -> Result<Option<SharedCredentialsProvider>> {
+pub fn static_credentials(
+    options: &ConnectionOptions,
+) -> Result<Option<SharedCredentialsProvider>> {
     let auth = &options.auth;
     match (&auth.access_key, &auth.secret_key) {
         (None, None) => Ok(None),
@@ -75,7 +77,8 @@ pub fn athena_retry_config() -> RetryConfig {
 
 /// The Athena client for `config`, pointed at `AthenaEndpoint` (or `Endpoint`) when set.
 pub fn athena_client(config: &SdkConfig, options: &ConnectionOptions) -> aws_sdk_athena::Client {
-    let mut builder = aws_sdk_athena::config::Builder::from(config).retry_config(athena_retry_config());
+    let mut builder =
+        aws_sdk_athena::config::Builder::from(config).retry_config(athena_retry_config());
     if let Some(endpoint) = options.endpoints.athena() {
         builder = builder.endpoint_url(endpoint);
     }
@@ -91,22 +94,23 @@ pub fn s3_store(
     bucket: &str,
     credentials: Option<SharedCredentialsProvider>,
 ) -> Result<Arc<dyn ObjectStore>> {
-    let mut builder = AmazonS3Builder::new().with_region(region).with_bucket_name(bucket);
+    let mut builder = AmazonS3Builder::new()
+        .with_region(region)
+        .with_bucket_name(bucket);
     if let Some(endpoint) = options.endpoints.s3() {
         builder = builder
             .with_endpoint(endpoint)
             .with_virtual_hosted_style_request(false)
-            .with_client_options(ClientOptions::new().with_allow_http(endpoint.starts_with("http://")));
-        if endpoint.starts_with("http://") {
-            builder = builder.with_allow_http(true);
-        }
+            .with_allow_http(endpoint.starts_with("http://"));
     }
     if let Some(c) = credentials {
         builder = builder.with_credentials(Arc::new(SdkCredentialBridge::new(c)));
     }
-    let store = builder
-        .build()
-        .map_err(|e| Error::Config(format!("cannot build the S3 client for bucket '{bucket}': {e}")))?;
+    let store = builder.build().map_err(|e| {
+        Error::Config(format!(
+            "cannot build the S3 client for bucket '{bucket}': {e}"
+        ))
+    })?;
     Ok(Arc::new(store))
 }
 
@@ -119,7 +123,10 @@ pub(crate) struct SdkCredentialBridge {
 
 impl SdkCredentialBridge {
     pub(crate) fn new(provider: SharedCredentialsProvider) -> Self {
-        Self { provider, cached: Mutex::new(None) }
+        Self {
+            provider,
+            cached: Mutex::new(None),
+        }
     }
 }
 
@@ -138,11 +145,12 @@ impl CredentialProvider for SdkCredentialBridge {
                 return Ok(Arc::clone(credential));
             }
         }
-        let c = self
-            .provider
-            .provide_credentials()
-            .await
-            .map_err(|e| object_store::Error::Generic { store: "S3", source: Box::new(e) })?;
+        let c = self.provider.provide_credentials().await.map_err(|e| {
+            object_store::Error::Generic {
+                store: "S3",
+                source: Box::new(e),
+            }
+        })?;
         let credential = Arc::new(AwsCredential {
             key_id: c.access_key_id().to_string(),
             secret_key: c.secret_access_key().to_string(),
@@ -164,7 +172,10 @@ mod tests {
         assert!(static_credentials(&o).unwrap().is_none());
         o.auth.access_key = Some("AKIDEXAMPLE".into());
         let err = static_credentials(&o).unwrap_err().to_string();
-        assert!(err.contains("AWSSecretKey is set but") || err.contains("AWSSecretKey is not"), "{err}");
+        assert!(
+            err.contains("AWSSecretKey is set but") || err.contains("AWSSecretKey is not"),
+            "{err}"
+        );
         o.auth.secret_key = Some(Secret::new("s3cr3t-value"));
         let p = static_credentials(&o).unwrap().unwrap();
         assert!(!format!("{p:?}").contains("s3cr3t-value"));
@@ -175,14 +186,19 @@ mod tests {
         let creds = Credentials::new("AK", "SK", Some("TOKEN".into()), None, "test");
         let bridge = SdkCredentialBridge::new(SharedCredentialsProvider::new(creds));
         let a = bridge.get_credential().await.unwrap();
-        assert_eq!((a.key_id.as_str(), a.secret_key.as_str(), a.token.as_deref()), ("AK", "SK", Some("TOKEN")));
+        assert_eq!(
+            (a.key_id.as_str(), a.secret_key.as_str(), a.token.as_deref()),
+            ("AK", "SK", Some("TOKEN"))
+        );
         let b = bridge.get_credential().await.unwrap();
         assert!(Arc::ptr_eq(&a, &b));
     }
 
     #[tokio::test]
     async fn region_is_required() {
-        let mut o: ConnectionOptions = "AWSAccessKey=a;AWSSecretKey=b;AWSRegion=eu-west-1".parse().unwrap();
+        let mut o: ConnectionOptions = "AWSAccessKey=a;AWSSecretKey=b;AWSRegion=eu-west-1"
+            .parse()
+            .unwrap();
         let c = sdk_config(&o, None).await.unwrap();
         assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
         o.auth.secret_key = None;

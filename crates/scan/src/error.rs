@@ -222,7 +222,10 @@ mod tests {
 
     #[test]
     fn timeout_says_what_to_do() {
-        let e = Error::Timeout { query_id: "q".into(), timeout: Duration::from_secs(5) };
+        let e = Error::Timeout {
+            query_id: "q".into(),
+            timeout: Duration::from_secs(5),
+        };
         assert!(e.to_string().contains("QueryTimeout=5s"), "{e}");
         assert!(e.to_string().contains("raise QueryTimeout"), "{e}");
     }

@@ -40,7 +40,13 @@ impl AthenaExec {
             EmissionType::Incremental,
             Boundedness::Bounded,
         ));
-        Self { runner, sql, schema, properties, metrics: ExecutionPlanMetricsSet::new() }
+        Self {
+            runner,
+            sql,
+            schema,
+            properties,
+            metrics: ExecutionPlanMetricsSet::new(),
+        }
     }
 
     /// The SQL sent to Athena.
@@ -92,7 +98,9 @@ impl ExecutionPlan for AthenaExec {
         if children.is_empty() {
             Ok(self)
         } else {
-            Err(DataFusionError::Internal("AthenaExec has no children".into()))
+            Err(DataFusionError::Internal(
+                "AthenaExec has no children".into(),
+            ))
         }
     }
 

@@ -13,16 +13,18 @@ mod table;
 mod types;
 
 pub use client::{athena_client, athena_retry_config, s3_store, sdk_config, static_credentials};
+pub use dialect::{
+    AthenaDialect, PUSHED_FUNCTIONS, literal_to_sql, quote_identifier, quote_string,
+};
 pub use error::{BoxError, Error, Result};
 pub use exec::AthenaExec;
 pub use metrics::{QueryMetrics, TextMetric};
+pub use pushdown::{
+    AthenaTableName, NotPushable, ScanShape, can_push, check_pushable, filter_to_sql, scan_sql,
+};
 pub use runner::{AthenaRunner, CompletedQuery, PollPolicy};
+pub use table::{AthenaScanExec, AthenaTable, QueryExecutor};
 pub use types::{
     AthenaType, TIMESTAMP_TZ, arrow_to_athena, arrow_to_hive, arrow_to_trino, athena_to_arrow,
     unloadable,
 };
-pub use dialect::{AthenaDialect, PUSHED_FUNCTIONS, literal_to_sql, quote_identifier, quote_string};
-pub use pushdown::{
-    AthenaTableName, NotPushable, ScanShape, can_push, check_pushable, filter_to_sql, scan_sql,
-};
-pub use table::{AthenaScanExec, AthenaTable, QueryExecutor};

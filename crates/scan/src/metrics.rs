@@ -91,10 +91,12 @@ impl QueryMetrics {
     pub fn new(set: &ExecutionPlanMetricsSet, partition: usize) -> Self {
         let text = |name: &'static str| {
             let value = Arc::new(TextMetric::default());
-            MetricBuilder::new(set).with_partition(partition).build(MetricValue::Custom {
-                name: Cow::Borrowed(name),
-                value: Arc::clone(&value) as Arc<dyn CustomMetricValue>,
-            });
+            MetricBuilder::new(set)
+                .with_partition(partition)
+                .build(MetricValue::Custom {
+                    name: Cow::Borrowed(name),
+                    value: Arc::clone(&value) as Arc<dyn CustomMetricValue>,
+                });
             value
         };
         let count = |name: &'static str| MetricBuilder::new(set).counter(name, partition);

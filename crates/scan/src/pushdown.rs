@@ -26,7 +26,9 @@ use datafusion::logical_expr::{Between, BinaryExpr, Case, Cast, Expr, ExprSchema
 use datafusion::sql::sqlparser::ast::{self, Ident, UnaryOperator, visit_expressions_mut};
 use datafusion::sql::unparser::Unparser;
 
-use crate::dialect::{AthenaDialect, call, check_function, literal_to_sql, quote_identifier};
+use crate::dialect::{
+    AthenaDialect, call, check_function, is_portable_regex, literal_to_sql, quote_identifier,
+};
 
 /// Why a filter stays in DataFusion instead of going to Athena.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +100,9 @@ pub fn filter_to_sql(filter: &Expr, schema: &DFSchema) -> Result<String, NotPush
         ControlFlow::<()>::Continue(())
     });
     if let Some(p) = missing {
-        return Err(NotPushable::new(format!("internal: unknown placeholder {p}")));
+        return Err(NotPushable::new(format!(
+            "internal: unknown placeholder {p}"
+        )));
     }
     Ok(sql.to_string())
 }
@@ -202,10 +206,10 @@ pub fn scan_sql(
             sql.push_str(&parts.join(" AND "));
         }
     }
-    if let (ScanShape::Rows(columns), Some(limit)) = (shape, limit) {
-        if !columns.is_empty() {
-            sql.push_str(&format!(" LIMIT {limit}"));
-        }
+    if let (ScanShape::Rows(columns), Some(limit)) = (shape, limit)
+        && !columns.is_empty()
+    {
+        sql.push_str(&format!(" LIMIT {limit}"));
     }
     Ok(sql)
 }
@@ -355,7 +359,10 @@ fn check(expr: &Expr, schema: &DFSchema) -> Check {
             check_function(func.name(), args, schema).map_err(NotPushable::new)?;
             args.iter().try_for_each(|a| check(a, schema))
         }
-        other => not_pushed(format!("{} expressions are not pushed", other.variant_name())),
+        other => not_pushed(format!(
+            "{} expressions are not pushed",
+            other.variant_name()
+        )),
     }
 }
 
@@ -391,6 +398,11 @@ fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
             let decimal = |t: &DataType| matches!(t, DataType::Decimal128(..));
             if !(is_number(&lt) && is_number(&rt)) || decimal(&lt) || decimal(&rt) {
                 return not_pushed(format!("{op} on {lt} and {rt}"));
+            }
+        }
+        Operator::RegexMatch | Operator::RegexNotMatch => {
+            if !is_string(&lt) || !string_value(right).is_some_and(is_portable_regex) {
+                return not_pushed("regex match with a pattern that is not a plain literal");
             }
         }
         Operator::StringConcat => {
@@ -530,6 +542,22 @@ fn prepare(expr: &Expr, values: &mut Vec<String>) -> Expr {
         Expr::Column(c) => slot(quote_identifier(&c.name).unwrap_or_default(), values),
         Expr::Literal(v, _) => slot(literal_to_sql(v).unwrap_or_default(), values),
         Expr::Alias(a) => prepare(&a.expr, values),
+        Expr::BinaryExpr(BinaryExpr {
+            left,
+            op: op @ (Operator::RegexMatch | Operator::RegexNotMatch),
+            right,
+        }) => {
+            // `s ~ 'p'` (DataFusion also simplifies regexp_like to it) is regexp_like in Trino.
+            let call = Expr::ScalarFunction(ScalarFunction::new_udf(
+                datafusion::functions::regex::regexp_like(),
+                vec![prepare(left, values), prepare(right, values)],
+            ));
+            if *op == Operator::RegexNotMatch {
+                Expr::Not(Box::new(call))
+            } else {
+                call
+            }
+        }
         Expr::BinaryExpr(BinaryExpr { left, op, right }) => Expr::BinaryExpr(BinaryExpr::new(
             Box::new(prepare(left, values)),
             *op,
@@ -645,14 +673,12 @@ fn finish(e: &mut ast::Expr, values: &[String]) -> Result<(), String> {
         ast::Expr::IsNotTrue(inner) => {
             *e = not(call("coalesce", vec![take(inner), bool_value(false)]))
         }
-        ast::Expr::IsFalse(inner) => *e = not(call("coalesce", vec![take(inner), bool_value(true)])),
-        ast::Expr::IsNotFalse(inner) => {
-            *e = call("coalesce", vec![take(inner), bool_value(true)])
+        ast::Expr::IsFalse(inner) => {
+            *e = not(call("coalesce", vec![take(inner), bool_value(true)]))
         }
+        ast::Expr::IsNotFalse(inner) => *e = call("coalesce", vec![take(inner), bool_value(true)]),
         ast::Expr::IsUnknown(inner) => *e = ast::Expr::IsNull(Box::new(group(take(inner)))),
-        ast::Expr::IsNotUnknown(inner) => {
-            *e = ast::Expr::IsNotNull(Box::new(group(take(inner))))
-        }
+        ast::Expr::IsNotUnknown(inner) => *e = ast::Expr::IsNotNull(Box::new(group(take(inner)))),
         ast::Expr::UnaryOp { expr, .. } => wrap(expr),
         ast::Expr::IsNull(expr) | ast::Expr::IsNotNull(expr) => wrap(expr),
         ast::Expr::Like { expr, pattern, .. } => {
@@ -734,5 +760,435 @@ fn wrap(e: &mut ast::Expr) {
     if !is_atomic(e) {
         let inner = std::mem::replace(e, bool_value(false));
         *e = ast::Expr::Nested(Box::new(inner));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::functions::expr_fn as f;
+    use datafusion::logical_expr::{case, cast, ident, lit, not};
+
+    use super::*;
+
+    fn schema() -> DFSchema {
+        let schema = Schema::new(vec![
+            Field::new("i", DataType::Int32, true),
+            Field::new("b", DataType::Int64, true),
+            Field::new("s", DataType::Utf8, true),
+            Field::new("Mixed Case", DataType::Utf8, true),
+            Field::new("q\"uote", DataType::Utf8, true),
+            Field::new("f", DataType::Float64, true),
+            Field::new("r", DataType::Float32, true),
+            Field::new("p", DataType::Decimal128(10, 2), true),
+            Field::new("ok", DataType::Boolean, true),
+            Field::new("d", DataType::Date32, true),
+            Field::new("ts", DataType::Timestamp(TimeUnit::Millisecond, None), true),
+            Field::new("bin", DataType::Binary, true),
+            Field::new(
+                "l",
+                DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
+                true,
+            ),
+        ]);
+        DFSchema::try_from(schema).expect("schema")
+    }
+
+    fn binary(l: Expr, op: Operator, r: Expr) -> Expr {
+        Expr::BinaryExpr(BinaryExpr::new(Box::new(l), op, Box::new(r)))
+    }
+
+    fn sql(e: Expr) -> String {
+        filter_to_sql(&e, &schema()).unwrap_or_else(|err| panic!("{e}: {err}"))
+    }
+
+    fn refused(e: Expr) -> String {
+        match filter_to_sql(&e, &schema()) {
+            Ok(sql) => panic!("{e} should not be pushed, got {sql}"),
+            Err(err) => {
+                assert!(!can_push(&e, &schema()));
+                err.reason().to_string()
+            }
+        }
+    }
+
+    #[test]
+    fn comparisons_and_boolean_logic() {
+        assert_eq!(sql(ident("i").gt(lit(5))), "(\"i\" > 5)");
+        assert_eq!(sql(ident("i").lt_eq(lit(-5))), "(\"i\" <= (-5))");
+        assert_eq!(
+            sql(ident("s")
+                .eq(lit("a"))
+                .and(ident("i").not_eq(lit(1)).or(ident("ok")))),
+            "((\"s\" = 'a') AND ((\"i\" <> 1) OR \"ok\"))"
+        );
+        assert_eq!(sql(not(ident("ok"))), "NOT \"ok\"");
+        assert_eq!(sql(not(ident("i").eq(lit(1)))), "NOT (\"i\" = 1)");
+        assert_eq!(
+            sql(ident("Mixed Case").eq(lit("X"))),
+            "(\"Mixed Case\" = 'X')"
+        );
+        assert_eq!(
+            sql(ident("q\"uote").eq(lit("it's"))),
+            "(\"q\"\"uote\" = 'it''s')"
+        );
+        assert_eq!(
+            sql(Expr::Column(Column::new(Some("db.tbl"), "i")).eq(lit(1))),
+            "(\"i\" = 1)"
+        );
+    }
+
+    #[test]
+    fn null_tests_distinct_from_and_truth_tests() {
+        assert_eq!(sql(ident("s").is_null()), "\"s\" IS NULL");
+        assert_eq!(sql(ident("s").is_not_null()), "\"s\" IS NOT NULL");
+        assert_eq!(
+            sql(binary(ident("i"), Operator::IsDistinctFrom, lit(1))),
+            "(\"i\" IS DISTINCT FROM 1)"
+        );
+        assert_eq!(
+            sql(binary(
+                ident("i"),
+                Operator::IsNotDistinctFrom,
+                lit(ScalarValue::Int32(None))
+            )),
+            "(\"i\" IS NOT DISTINCT FROM NULL)"
+        );
+        assert_eq!(sql(ident("ok").is_true()), "coalesce(\"ok\", false)");
+        assert_eq!(
+            sql(ident("ok").is_not_true()),
+            "NOT coalesce(\"ok\", false)"
+        );
+        assert_eq!(sql(ident("ok").is_false()), "NOT coalesce(\"ok\", true)");
+        assert_eq!(sql(ident("ok").is_not_false()), "coalesce(\"ok\", true)");
+        assert_eq!(sql(ident("ok").is_unknown()), "\"ok\" IS NULL");
+        assert_eq!(sql(ident("i").gt(lit(1)).is_null()), "(\"i\" > 1) IS NULL");
+    }
+
+    #[test]
+    fn in_between_case_and_arithmetic() {
+        assert_eq!(
+            sql(ident("i").in_list(vec![lit(1), lit(2)], false)),
+            "\"i\" IN (1, 2)"
+        );
+        assert_eq!(
+            sql(ident("s").in_list(vec![lit("a"), lit("b'")], true)),
+            "\"s\" NOT IN ('a', 'b''')"
+        );
+        assert_eq!(
+            sql(ident("i").between(lit(1), lit(10))),
+            "(\"i\" BETWEEN 1 AND 10)"
+        );
+        assert_eq!(
+            sql(ident("d").not_between(
+                lit(ScalarValue::Date32(Some(0))),
+                lit(ScalarValue::Date32(Some(366)))
+            )),
+            "(\"d\" NOT BETWEEN DATE '1970-01-01' AND DATE '1971-01-02')"
+        );
+        let c = case(ident("i"))
+            .when(lit(1), lit("one"))
+            .otherwise(lit("other"))
+            .expect("case");
+        assert_eq!(
+            sql(c.eq(lit("one"))),
+            "(CASE \"i\" WHEN 1 THEN 'one' ELSE 'other' END = 'one')"
+        );
+        assert_eq!(
+            sql((ident("b") + lit(1i64)) * lit(2i64)).replace(' ', ""),
+            "((\"b\"+1)*2)"
+        );
+        assert_eq!(sql(ident("b") % lit(2i64)), "(\"b\" % 2)");
+        assert_eq!(sql((-ident("b")).gt(lit(0i64))), "((-\"b\") > 0)");
+        assert_eq!(sql((-(-ident("b"))).gt(lit(0i64))), "((-(-\"b\")) > 0)");
+        assert_eq!(sql(ident("b") - lit(-1i64)), "(\"b\" - (-1))");
+        assert_eq!(
+            sql(ident("p") * lit(ScalarValue::Decimal128(Some(250), 10, 2))),
+            "(\"p\" * DECIMAL '2.50')"
+        );
+    }
+
+    #[test]
+    fn casts_use_trino_type_names() {
+        assert_eq!(
+            sql(cast(ident("i"), DataType::Int64).gt(lit(1i64))),
+            "(CAST(\"i\" AS BIGINT) > 1)"
+        );
+        assert_eq!(
+            sql(cast(ident("i"), DataType::Utf8).eq(lit("1"))),
+            "(CAST(\"i\" AS VARCHAR) = '1')"
+        );
+        assert_eq!(
+            sql(cast(ident("i"), DataType::Float64).eq(lit(1.5))),
+            "(CAST(\"i\" AS DOUBLE) = 1.5E0)"
+        );
+        assert_eq!(
+            sql(cast(ident("i"), DataType::Float32).eq(lit(1.5f32))),
+            "(CAST(\"i\" AS REAL) = REAL '1.5E0')"
+        );
+        assert_eq!(
+            sql(cast(ident("i"), DataType::Int16).eq(lit(1i16))),
+            "(CAST(\"i\" AS SMALLINT) = 1)"
+        );
+        assert_eq!(
+            sql(cast(ident("i"), DataType::Int8).eq(lit(1i8))),
+            "(CAST(\"i\" AS TINYINT) = 1)"
+        );
+        assert_eq!(
+            sql(
+                cast(ident("i"), DataType::Decimal128(12, 2)).eq(lit(ScalarValue::Decimal128(
+                    Some(100),
+                    12,
+                    2
+                )))
+            ),
+            "(CAST(\"i\" AS DECIMAL(12,2)) = DECIMAL '1.00')"
+        );
+        assert_eq!(
+            sql(
+                cast(ident("d"), DataType::Timestamp(TimeUnit::Nanosecond, None))
+                    .lt(lit(ScalarValue::TimestampNanosecond(Some(0), None)))
+            ),
+            "(CAST(\"d\" AS TIMESTAMP(9)) < TIMESTAMP '1970-01-01 00:00:00.000000000')"
+        );
+        assert_eq!(
+            sql(cast(ident("ts"), DataType::Date32).eq(lit(ScalarValue::Date32(Some(0))))),
+            "(CAST(\"ts\" AS DATE) = DATE '1970-01-01')"
+        );
+        assert_eq!(
+            sql(cast(ident("ok"), DataType::Utf8).eq(lit("true"))),
+            "(CAST(\"ok\" AS VARCHAR) = 'true')"
+        );
+        refused(cast(ident("f"), DataType::Int32).eq(lit(2)));
+        refused(cast(ident("s"), DataType::Int32).eq(lit(2)));
+        refused(cast(ident("f"), DataType::Utf8).eq(lit("2")));
+        refused(
+            cast(ident("ts"), DataType::Timestamp(TimeUnit::Second, None))
+                .eq(lit(ScalarValue::TimestampSecond(Some(0), None))),
+        );
+    }
+
+    #[test]
+    fn like_patterns_follow_datafusion_escapes() {
+        assert_eq!(sql(ident("s").like(lit("a%"))), "\"s\" LIKE 'a%'");
+        assert_eq!(sql(ident("s").not_like(lit("_b"))), "\"s\" NOT LIKE '_b'");
+        // DataFusion: `\%` is a literal percent sign.
+        assert_eq!(
+            sql(ident("s").like(lit("100\\%"))),
+            "\"s\" LIKE '100\\%' ESCAPE '\\'"
+        );
+        // `\x` is a plain x; a trailing backslash is a literal backslash.
+        assert_eq!(sql(ident("s").like(lit("a\\b"))), "\"s\" LIKE 'ab'");
+        assert_eq!(
+            sql(ident("s").like(lit("a\\"))),
+            "\"s\" LIKE 'a\\\\' ESCAPE '\\'"
+        );
+        assert_eq!(sql(ident("s").like(lit("it's%"))), "\"s\" LIKE 'it''s%'");
+        assert!(refused(ident("s").ilike(lit("a%"))).contains("ILIKE"));
+        assert!(refused(ident("s").like(ident("Mixed Case"))).contains("pattern"));
+    }
+
+    #[test]
+    fn literals_of_every_type() {
+        assert_eq!(sql(ident("ok").eq(lit(true))), "(\"ok\" = TRUE)");
+        assert_eq!(
+            sql(ident("ts").gt(lit(ScalarValue::TimestampMillisecond(Some(1), None)))),
+            "(\"ts\" > TIMESTAMP '1970-01-01 00:00:00.001')"
+        );
+        assert_eq!(
+            sql(ident("bin").eq(lit(ScalarValue::Binary(Some(vec![0, 255]))))),
+            "(\"bin\" = X'00FF')"
+        );
+        assert_eq!(
+            sql(ident("s").eq(lit("line\nbreak"))),
+            "(\"s\" = ('line' || chr(10) || 'break'))"
+        );
+        assert_eq!(
+            sql(ident("s").eq(lit("back\\slash 'q' \"dq\" ü"))),
+            "(\"s\" = 'back\\slash ''q'' \"dq\" ü')"
+        );
+    }
+
+    #[test]
+    fn functions_map_to_trino() {
+        let s = || ident("s");
+        assert_eq!(sql(f::lower(s()).eq(lit("a"))), "(lower(\"s\") = 'a')");
+        assert_eq!(sql(f::upper(s()).eq(lit("A"))), "(upper(\"s\") = 'A')");
+        assert_eq!(
+            sql(f::character_length(s()).eq(lit(1))),
+            "(length(\"s\") = 1)"
+        );
+        assert_eq!(
+            sql(f::substr(s(), lit(2i64)).eq(lit("b"))),
+            "(substr(\"s\", 2) = 'b')"
+        );
+        assert_eq!(
+            sql(f::substring(s(), lit(1i64), lit(3i64)).eq(lit("abc"))),
+            "(substr(\"s\", 1, 3) = 'abc')"
+        );
+        assert_eq!(
+            sql(f::btrim(vec![s()]).eq(lit("a"))),
+            "(TRIM(BOTH ' ' FROM \"s\") = 'a')"
+        );
+        assert_eq!(
+            sql(f::ltrim(vec![s(), lit("x'")]).eq(lit("a"))),
+            "(TRIM(LEADING 'x''' FROM \"s\") = 'a')"
+        );
+        assert_eq!(
+            sql(f::rtrim(vec![s()]).eq(lit("a"))),
+            "(TRIM(TRAILING ' ' FROM \"s\") = 'a')"
+        );
+        assert_eq!(
+            sql(f::concat(vec![s(), ident("Mixed Case")]).eq(lit("ab"))),
+            "(concat(coalesce(\"s\", ''), coalesce(\"Mixed Case\", '')) = 'ab')"
+        );
+        assert_eq!(
+            sql(f::replace(s(), lit("a"), lit("b")).eq(lit("b"))),
+            "(replace(\"s\", 'a', 'b') = 'b')"
+        );
+        assert_eq!(
+            sql(f::starts_with(s(), lit("a"))),
+            "starts_with(\"s\", 'a')"
+        );
+        assert_eq!(
+            sql(f::strpos(s(), lit("a")).eq(lit(1))),
+            "(strpos(\"s\", 'a') = 1)"
+        );
+        assert_eq!(sql(f::reverse(s()).eq(lit("a"))), "(reverse(\"s\") = 'a')");
+        assert_eq!(sql(f::abs(ident("b")).eq(lit(1i64))), "(abs(\"b\") = 1)");
+        assert_eq!(sql(f::ceil(ident("f")).eq(lit(2.0))), "(ceil(\"f\") = 2E0)");
+        assert_eq!(
+            sql(f::power(ident("f"), lit(2.0)).eq(lit(4.0))),
+            "(power(\"f\", 2E0) = 4E0)"
+        );
+        assert_eq!(sql(f::ln(ident("f")).eq(lit(1.0))), "(ln(\"f\") = 1E0)");
+        assert_eq!(
+            sql(f::date_trunc(lit("MONTH"), ident("ts"))
+                .eq(lit(ScalarValue::TimestampMillisecond(Some(0), None)))),
+            "(date_trunc('month', \"ts\") = TIMESTAMP '1970-01-01 00:00:00.000')"
+        );
+        assert_eq!(
+            sql(f::date_part(lit("year"), ident("d")).eq(lit(2020))),
+            "(EXTRACT(YEAR FROM \"d\") = 2020)"
+        );
+        assert_eq!(
+            sql(f::date_part(lit("doy"), ident("ts")).eq(lit(1))),
+            "(EXTRACT(DOY FROM \"ts\") = 1)"
+        );
+        assert_eq!(
+            sql(f::coalesce(vec![s(), lit("x")]).eq(lit("x"))),
+            "(coalesce(\"s\", 'x') = 'x')"
+        );
+        assert_eq!(
+            sql(f::nullif(ident("i"), lit(0)).is_null()),
+            "nullif(\"i\", 0) IS NULL"
+        );
+        assert_eq!(
+            sql(f::regexp_like(s(), lit("^a(b|c)+"), None)),
+            "regexp_like(\"s\", '^a(b|c)+')"
+        );
+        assert_eq!(
+            sql(binary(s(), Operator::RegexMatch, lit("a|b"))),
+            "regexp_like(\"s\", 'a|b')"
+        );
+        assert_eq!(
+            sql(binary(s(), Operator::RegexNotMatch, lit("a"))),
+            "NOT regexp_like(\"s\", 'a')"
+        );
+    }
+
+    #[test]
+    fn semantics_that_differ_are_not_pushed() {
+        // floats: NaN and -0.0 order differently
+        assert!(refused(ident("f").gt(lit(1.0))).contains("floats"));
+        refused(ident("f").between(lit(1.0), lit(2.0)));
+        refused(ident("f").eq(lit(0.0)));
+        refused(ident("f").eq(ident("f")));
+        refused(ident("f").eq(lit(f64::NAN)));
+        assert_eq!(sql(ident("f").eq(lit(2.5))), "(\"f\" = 2.5E0)");
+        assert_eq!(
+            sql(ident("f").in_list(vec![lit(1.5), lit(-2.0)], false)),
+            "\"f\" IN (1.5E0, (-2E0))"
+        );
+        // decimal division scales differ
+        refused(ident("p") / lit(ScalarValue::Decimal128(Some(200), 10, 2)));
+        // functions with different semantics or no mapping
+        assert!(refused(f::substr(ident("s"), lit(0i64)).eq(lit("a"))).contains("substr"));
+        refused(f::substr(ident("s"), ident("i")).eq(lit("a")));
+        refused(f::round(vec![ident("f")]).eq(lit(1.0)));
+        refused(f::sqrt(ident("f")).eq(lit(1.0)));
+        refused(f::date_part(lit("dow"), ident("d")).eq(lit(1)));
+        refused(f::date_trunc(lit("millisecond"), ident("ts")).is_null());
+        refused(f::regexp_like(ident("s"), lit("\\d+"), None));
+        refused(f::regexp_like(ident("s"), lit("a$"), None));
+        refused(f::regexp_like(ident("s"), lit("a"), Some(lit("i"))));
+        refused(binary(ident("s"), Operator::RegexIMatch, lit("a")));
+        refused(binary(ident("s"), Operator::RegexMatch, lit("a.b")));
+        assert!(refused(f::initcap(ident("s")).eq(lit("A"))).contains("no Athena mapping"));
+        // values Athena cannot spell, columns it cannot compare
+        refused(ident("b").eq(lit(ScalarValue::UInt64(Some(u64::MAX)))));
+        refused(ident("l").is_null());
+        refused(ident("missing").eq(lit(1)));
+        refused(Expr::SimilarTo(Like::new(
+            false,
+            Box::new(ident("s")),
+            Box::new(lit("a")),
+            None,
+            false,
+        )));
+        refused(ident("i").gt(Expr::ScalarVariable(
+            Arc::new(Field::new("v", DataType::Int32, true)),
+            vec!["@v".into()],
+        )));
+    }
+
+    #[test]
+    fn scan_sql_shapes() {
+        let t = AthenaTableName::new("Sales DB", "Orders\"2024").with_catalog("AwsDataCatalog");
+        let rows = ScanShape::Rows(vec!["id".into(), "Name".into()]);
+        assert_eq!(
+            scan_sql(&t, &rows, &[], None).expect("sql"),
+            "SELECT \"id\", \"Name\" FROM \"AwsDataCatalog\".\"Sales DB\".\"Orders\"\"2024\""
+        );
+        assert_eq!(
+            scan_sql(
+                &t,
+                &rows,
+                &["(\"id\" > 5)".into(), "\"Name\" IS NULL".into()],
+                Some(10)
+            )
+            .expect("sql"),
+            "SELECT \"id\", \"Name\" FROM \"AwsDataCatalog\".\"Sales DB\".\"Orders\"\"2024\" \
+             WHERE (\"id\" > 5) AND (\"Name\" IS NULL) LIMIT 10"
+        );
+        assert_eq!(
+            scan_sql(
+                &AthenaTableName::new("db", "t"),
+                &ScanShape::Count,
+                &[],
+                Some(3)
+            )
+            .expect("sql"),
+            "SELECT count(*) AS \"row_count\" FROM \"db\".\"t\""
+        );
+        let bad = scan_sql(
+            &AthenaTableName::new("db", "t"),
+            &ScanShape::Rows(vec!["a\nb".into()]),
+            &[],
+            None,
+        )
+        .expect_err("control character");
+        assert!(bad.reason().contains("column"), "{bad}");
+        assert!(AthenaTableName::new("", "t").to_sql().is_err());
+    }
+
+    #[test]
+    fn parenthesise_only_when_needed() {
+        assert_eq!(parenthesise("(a) OR (b)"), "((a) OR (b))");
+        assert_eq!(parenthesise("(a OR b)"), "(a OR b)");
+        assert_eq!(parenthesise("(')' = \"(\")"), "(')' = \"(\")");
+        assert_eq!(parenthesise("x IS NULL"), "(x IS NULL)");
     }
 }

@@ -42,7 +42,11 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        Self { initial: Duration::from_millis(50), factor: 1.5, max: Duration::from_secs(2) }
+        Self {
+            initial: Duration::from_millis(50),
+            factor: 1.5,
+            max: Duration::from_secs(2),
+        }
     }
 }
 
@@ -82,7 +86,9 @@ impl CompletedQuery {
                 .result_configuration()
                 .and_then(|r| r.output_location())
                 .map(str::to_string),
-            manifest_location: stats.and_then(|s| s.data_manifest_location()).map(str::to_string),
+            manifest_location: stats
+                .and_then(|s| s.data_manifest_location())
+                .map(str::to_string),
             data_scanned_bytes: stats.and_then(|s| s.data_scanned_in_bytes()),
             queue_time_ms: stats.and_then(|s| s.query_queue_time_in_millis()),
             engine_time_ms: stats.and_then(|s| s.engine_execution_time_in_millis()),
@@ -217,7 +223,12 @@ impl AthenaRunner {
         if let Some(s) = stores.get(bucket) {
             return Ok(Arc::clone(s));
         }
-        let store = client::s3_store(&self.options, &self.region, bucket, self.credentials.clone())?;
+        let store = client::s3_store(
+            &self.options,
+            &self.region,
+            bucket,
+            self.credentials.clone(),
+        )?;
         stores.insert(bucket.to_string(), Arc::clone(&store));
         Ok(store)
     }
@@ -241,7 +252,8 @@ impl AthenaRunner {
             has_result_config = true;
         }
         if let Some(enc) = o.encryption_option {
-            let mut e = EncryptionConfiguration::builder().encryption_option(EncryptionOption::from(enc.as_str()));
+            let mut e = EncryptionConfiguration::builder()
+                .encryption_option(EncryptionOption::from(enc.as_str()));
             if let Some(k) = &o.kms_key {
                 e = e.kms_key(k);
             }
@@ -276,7 +288,10 @@ impl AthenaRunner {
                     .build(),
             );
         }
-        let out = req.send().await.map_err(|e| api_error("StartQueryExecution", e))?;
+        let out = req
+            .send()
+            .await
+            .map_err(|e| api_error("StartQueryExecution", e))?;
         out.query_execution_id()
             .map(str::to_string)
             .ok_or_else(|| Error::Api {
@@ -357,7 +372,10 @@ impl AthenaRunner {
                     if let Err(e) = self.stop_query(query_id).await {
                         tracing::warn!(query_id, error = %e, "stopping a timed-out query failed");
                     }
-                    return Err(Error::Timeout { query_id: query_id.to_string(), timeout });
+                    return Err(Error::Timeout {
+                        query_id: query_id.to_string(),
+                        timeout,
+                    });
                 }
                 sleep = sleep.min(timeout - elapsed);
             }
@@ -373,7 +391,10 @@ impl AthenaRunner {
         let query_id = self.start_query(sql).await?;
         metrics.query_id.push(query_id.clone());
         tracing::debug!(%query_id, "started Athena query");
-        let mut guard = StopOnDrop { client: self.athena.clone(), query_id: Some(query_id.clone()) };
+        let mut guard = StopOnDrop {
+            client: self.athena.clone(),
+            query_id: Some(query_id.clone()),
+        };
         let result = self.wait(&query_id, started, metrics).await;
         // Finished one way or another (or stopped by the timeout): nothing left to stop.
         guard.query_id = None;
@@ -424,7 +445,11 @@ impl AthenaRunner {
 }
 
 impl crate::table::QueryExecutor for AthenaRunner {
-    fn execute(&self, sql: &str, schema: SchemaRef) -> datafusion::error::Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        sql: &str,
+        schema: SchemaRef,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
         Arc::new(self.clone()).execute(sql.to_string(), schema)
     }
 }
@@ -438,7 +463,9 @@ struct StopOnDrop {
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        let Some(query_id) = self.query_id.take() else { return };
+        let Some(query_id) = self.query_id.take() else {
+            return;
+        };
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
             tracing::warn!(%query_id, "no tokio runtime to stop the abandoned Athena query");
             return;
@@ -464,12 +491,115 @@ where
         .message()
         .map(str::to_string)
         .unwrap_or_else(|| DisplayErrorContext(&err).to_string());
-    Error::Api { operation, code, message, source: Box::new(err) }
+    Error::Api {
+        operation,
+        code,
+        message,
+        source: Box::new(err),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A one-endpoint HTTP server that records request bodies and answers each with `reply`.
+    async fn capture_server(reply: &'static str) -> (String, Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let bodies = Arc::new(Mutex::new(Vec::new()));
+        let seen = Arc::clone(&bodies);
+        tokio::spawn(async move {
+            while let Ok((mut sock, _)) = listener.accept().await {
+                let seen = Arc::clone(&seen);
+                tokio::spawn(async move {
+                    let mut buf = Vec::new();
+                    let mut chunk = [0u8; 4096];
+                    loop {
+                        // Read one request: headers, then Content-Length bytes of body.
+                        let head_end = loop {
+                            if let Some(p) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break p + 4;
+                            }
+                            match sock.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .and_then(|v| v.trim().parse().ok())
+                            .unwrap_or(0);
+                        while buf.len() < head_end + len {
+                            match sock.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        let body =
+                            String::from_utf8_lossy(&buf[head_end..head_end + len]).to_string();
+                        seen.lock().unwrap().push(body);
+                        buf.drain(..head_end + len);
+                        let resp = format!(
+                            "HTTP/1.1 200 OK\r\ncontent-type: application/x-amz-json-1.1\r\ncontent-length: {}\r\n\r\n{reply}",
+                            reply.len()
+                        );
+                        if sock.write_all(resp.as_bytes()).await.is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (format!("http://{addr}"), bodies)
+    }
+
+    #[tokio::test]
+    async fn start_sends_context_workgroup_output_encryption_reuse_and_a_token() {
+        let (endpoint, bodies) = capture_server(r#"{"QueryExecutionId":"q-1"}"#).await;
+        let options: ConnectionOptions = format!(
+            "AWSRegion=eu-west-1;AWSAccessKey=AK;AWSSecretKey=SK;Endpoint={endpoint};DataSource=cat;Database=db;\
+             WorkGroup=wg;S3StagingDirectory=s3://bucket/stage/;EncryptionOption=SSE_KMS;KmsKey=arn:key;\
+             ResultReuseEnabled=true;ResultReuseMaxAgeMinutes=15;"
+        )
+        .parse()
+        .unwrap();
+        let runner = AthenaRunner::new(&options).await.unwrap();
+        assert_eq!(runner.start_query("SELECT 1").await.unwrap(), "q-1");
+        assert_eq!(runner.start_query("SELECT 1").await.unwrap(), "q-1");
+        let bodies = bodies.lock().unwrap().clone();
+        assert_eq!(bodies.len(), 2);
+        for needle in [
+            r#""QueryString":"SELECT 1""#,
+            r#""Catalog":"cat""#,
+            r#""Database":"db""#,
+            r#""WorkGroup":"wg""#,
+            r#""OutputLocation":"s3://bucket/stage/""#,
+            r#""EncryptionOption":"SSE_KMS""#,
+            r#""KmsKey":"arn:key""#,
+            r#""Enabled":true"#,
+            r#""MaxAgeInMinutes":15"#,
+            r#""ClientRequestToken":""#,
+        ] {
+            assert!(
+                bodies[0].contains(needle),
+                "{needle} missing in {}",
+                bodies[0]
+            );
+        }
+        let token = |b: &str| {
+            b.split(r#""ClientRequestToken":""#)
+                .nth(1)
+                .and_then(|r| r.split('"').next())
+                .map(str::to_string)
+        };
+        let (t1, t2) = (token(&bodies[0]).unwrap(), token(&bodies[1]).unwrap());
+        assert!((32..=128).contains(&t1.len()), "{t1}");
+        assert_ne!(t1, t2, "each query gets its own token");
+    }
 
     #[test]
     fn polling_backs_off_to_the_cap() {
@@ -483,17 +613,21 @@ mod tests {
             calls += 1;
         }
         // Short queries: the first 3 polls come within 0.25 s, the first 5 within 0.7 s.
-        let first3: Duration = (0..3).scan(p.initial, |d, _| {
-            let cur = *d;
-            *d = p.next(*d);
-            Some(cur)
-        }).sum();
+        let first3: Duration = (0..3)
+            .scan(p.initial, |d, _| {
+                let cur = *d;
+                *d = p.next(*d);
+                Some(cur)
+            })
+            .sum();
         assert!(first3 < Duration::from_millis(250), "{first3:?}");
-        let first5: Duration = (0..5).scan(p.initial, |d, _| {
-            let cur = *d;
-            *d = p.next(*d);
-            Some(cur)
-        }).sum();
+        let first5: Duration = (0..5)
+            .scan(p.initial, |d, _| {
+                let cur = *d;
+                *d = p.next(*d);
+                Some(cur)
+            })
+            .sum();
         assert!(first5 < Duration::from_millis(700), "{first5:?}");
         // Long queries: a 10 minute query costs ~300 calls, not thousands.
         assert!(calls < 320, "{calls}");

@@ -123,7 +123,11 @@ impl AthenaTable {
             ScanShape::Rows(columns)
         };
         let sql = scan_sql(&self.name, &shape, &filters, limit).map_err(|e| {
-            DataFusionError::Plan(format!("cannot scan Athena table {}: {}", self.name, e.reason()))
+            DataFusionError::Plan(format!(
+                "cannot scan Athena table {}: {}",
+                self.name,
+                e.reason()
+            ))
         })?;
         Ok((sql, shape))
     }

@@ -81,7 +81,10 @@ impl AthenaType {
             reason,
         };
         let tokens = tokenize(type_name).map_err(&err)?;
-        let mut parser = Parser { tokens: &tokens, pos: 0 };
+        let mut parser = Parser {
+            tokens: &tokens,
+            pos: 0,
+        };
         let ty = parser.parse_type().map_err(&err)?;
         if parser.pos != tokens.len() {
             return Err(err(format!(
@@ -126,7 +129,9 @@ impl AthenaType {
             Self::IntervalYearToMonth => DataType::Interval(IntervalUnit::YearMonth),
             Self::IntervalDayToSecond => DataType::Interval(IntervalUnit::DayTime),
             Self::Unknown => DataType::Null,
-            Self::Array(item) => DataType::List(Arc::new(Field::new("item", item.to_arrow(), true))),
+            Self::Array(item) => {
+                DataType::List(Arc::new(Field::new("item", item.to_arrow(), true)))
+            }
             Self::Map(k, v) => DataType::Map(
                 Arc::new(Field::new(
                     "entries",
@@ -551,7 +556,11 @@ impl Parser<'_> {
             "decimal" | "numeric" => {
                 if self.eat_punct('(') {
                     let p = self.number()?;
-                    let s = if self.eat_punct(',') { self.number()? } else { 0 };
+                    let s = if self.eat_punct(',') {
+                        self.number()?
+                    } else {
+                        0
+                    };
                     self.expect_punct(')')?;
                     if !(1..=38).contains(&p) {
                         return Err(format!("decimal precision {p} is out of range 1..=38"));
@@ -586,7 +595,11 @@ impl Parser<'_> {
                     ("timestamp", false) => AthenaType::Timestamp(p),
                     ("timestamp", true) => AthenaType::TimestampTz(p),
                     ("time", false) => AthenaType::Time(p),
-                    _ => return Err("time with time zone is not supported; cast it to varchar".into()),
+                    _ => {
+                        return Err(
+                            "time with time zone is not supported; cast it to varchar".into()
+                        );
+                    }
                 }
             }
             "json" => AthenaType::Json,
@@ -604,7 +617,9 @@ impl Parser<'_> {
                     self.expect_word("second")?;
                     AthenaType::IntervalDayToSecond
                 } else {
-                    return Err("expected 'interval year to month' or 'interval day to second'".into());
+                    return Err(
+                        "expected 'interval year to month' or 'interval day to second'".into(),
+                    );
                 }
             }
             "array" => {
@@ -626,10 +641,26 @@ impl Parser<'_> {
                 let mut fields = Vec::new();
                 if !self.eat_punct(close) {
                     loop {
-                        let name = self.field_name()?;
-                        // Hive: `a:int`; Trino: `a integer`.
-                        self.eat_punct(':');
-                        let ty = self.parse_type()?;
+                        let start = self.pos;
+                        // Hive: `a:int`; Trino: `a integer`; Trino also allows anonymous
+                        // fields (`row(integer, varchar)`), named `field0`, `field1`, ...
+                        let named = self.field_name().and_then(|name| {
+                            self.eat_punct(':');
+                            let ty = self.parse_type()?;
+                            match self.peek() {
+                                Some(Token::Punct(c)) if *c == ',' || *c == close => Ok((name, ty)),
+                                _ => Err("not a named field".to_string()),
+                            }
+                        });
+                        let (name, ty) = match named {
+                            Ok(field) => field,
+                            Err(named_err) if word == "row" => {
+                                self.pos = start;
+                                let ty = self.parse_type().map_err(|_| named_err)?;
+                                (format!("field{}", fields.len()), ty)
+                            }
+                            Err(e) => return Err(e),
+                        };
                         fields.push((name, ty));
                         if self.eat_punct(close) {
                             break;
@@ -690,9 +721,18 @@ mod tests {
             ("binary", DataType::Binary),
             ("varbinary", DataType::Binary),
             ("date", DataType::Date32),
-            ("timestamp", DataType::Timestamp(TimeUnit::Millisecond, None)),
-            ("timestamp(3)", DataType::Timestamp(TimeUnit::Millisecond, None)),
-            ("timestamp(6)", DataType::Timestamp(TimeUnit::Microsecond, None)),
+            (
+                "timestamp",
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+            ),
+            (
+                "timestamp(3)",
+                DataType::Timestamp(TimeUnit::Millisecond, None),
+            ),
+            (
+                "timestamp(6)",
+                DataType::Timestamp(TimeUnit::Microsecond, None),
+            ),
             (
                 "timestamp with time zone",
                 DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
@@ -706,8 +746,14 @@ mod tests {
             ("json", DataType::Utf8),
             ("uuid", DataType::Utf8),
             ("ipaddress", DataType::Utf8),
-            ("interval year to month", DataType::Interval(IntervalUnit::YearMonth)),
-            ("interval day to second", DataType::Interval(IntervalUnit::DayTime)),
+            (
+                "interval year to month",
+                DataType::Interval(IntervalUnit::YearMonth),
+            ),
+            (
+                "interval day to second",
+                DataType::Interval(IntervalUnit::DayTime),
+            ),
             ("unknown", DataType::Null),
         ];
         for (name, expected) in cases {
@@ -728,6 +774,32 @@ mod tests {
         assert_eq!(arrow("struct<a: int, b: string>"), s);
         assert_eq!(arrow("row(a integer, b varchar)"), s);
         assert_eq!(arrow("row(\"a\" integer, \"b\" varchar(3))"), s);
+        assert_eq!(
+            arrow("row(integer, varchar(3))"),
+            DataType::Struct(Fields::from(vec![
+                Field::new("field0", DataType::Int32, true),
+                Field::new("field1", DataType::Utf8, true),
+            ]))
+        );
+        assert_eq!(
+            arrow("row(timestamp with time zone)"),
+            DataType::Struct(Fields::from(vec![Field::new(
+                "field0",
+                DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                true
+            )]))
+        );
+        assert_eq!(
+            arrow("row(a timestamp with time zone, b double precision)"),
+            DataType::Struct(Fields::from(vec![
+                Field::new(
+                    "a",
+                    DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+                    true
+                ),
+                Field::new("b", DataType::Float64, true),
+            ]))
+        );
         let m = arrow("map<string,int>");
         match &m {
             DataType::Map(entries, false) => match entries.data_type() {
@@ -744,25 +816,52 @@ mod tests {
         // Deep nesting.
         let deep = arrow("array<map<string,struct<x:array<decimal(10, 2)>,y:row(z timestamp)>>>");
         let DataType::List(item) = deep else { panic!() };
-        let DataType::Map(entries, _) = item.data_type() else { panic!() };
-        let DataType::Struct(kv) = entries.data_type() else { panic!() };
-        let DataType::Struct(xy) = kv[1].data_type() else { panic!() };
+        let DataType::Map(entries, _) = item.data_type() else {
+            panic!()
+        };
+        let DataType::Struct(kv) = entries.data_type() else {
+            panic!()
+        };
+        let DataType::Struct(xy) = kv[1].data_type() else {
+            panic!()
+        };
         assert_eq!(
             xy[0].data_type(),
-            &DataType::List(Arc::new(Field::new("item", DataType::Decimal128(10, 2), true)))
+            &DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Decimal128(10, 2),
+                true
+            )))
         );
-        let DataType::Struct(z) = xy[1].data_type() else { panic!() };
-        assert_eq!(z[0].data_type(), &DataType::Timestamp(TimeUnit::Millisecond, None));
+        let DataType::Struct(z) = xy[1].data_type() else {
+            panic!()
+        };
+        assert_eq!(
+            z[0].data_type(),
+            &DataType::Timestamp(TimeUnit::Millisecond, None)
+        );
     }
 
     #[test]
     fn unknown_or_broken_types_name_the_type() {
-        for bad in ["hyperloglog", "decimal(39,2)", "decimal(5,6)", "array<int", "map<int>", "", "int int", "struct<a:>"] {
+        for bad in [
+            "hyperloglog",
+            "decimal(39,2)",
+            "decimal(5,6)",
+            "array<int",
+            "map<int>",
+            "",
+            "int int",
+            "struct<a:>",
+        ] {
             let err = athena_to_arrow(bad).expect_err(bad).to_string();
             assert!(err.contains(&format!("'{bad}'")), "{bad}: {err}");
         }
         let err = athena_to_arrow("geometry").unwrap_err().to_string();
-        assert!(err.contains("'geometry' is not a known Athena type"), "{err}");
+        assert!(
+            err.contains("'geometry' is not a known Athena type"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -793,12 +892,20 @@ mod tests {
             // and the Trino name parses back to the same Arrow type
             assert_eq!(arrow(&arrow_to_trino(&dt).unwrap()), dt, "{c}");
         }
-        assert_eq!(arrow_to_hive(&arrow("struct<a:int,b:array<string>>")).unwrap(), "struct<a:int,b:array<string>>");
-        assert_eq!(arrow_to_hive(&arrow("map<string,decimal(10,2)>")).unwrap(), "map<string,decimal(10,2)>");
+        assert_eq!(
+            arrow_to_hive(&arrow("struct<a:int,b:array<string>>")).unwrap(),
+            "struct<a:int,b:array<string>>"
+        );
+        assert_eq!(
+            arrow_to_hive(&arrow("map<string,decimal(10,2)>")).unwrap(),
+            "map<string,decimal(10,2)>"
+        );
         assert_eq!(arrow_to_hive(&DataType::Float32).unwrap(), "float");
         let err = arrow_to_hive(&arrow("time")).unwrap_err().to_string();
         assert!(err.contains("cannot be a column of a Hive table"), "{err}");
-        let err = arrow_to_trino(&DataType::Decimal128(38, -2)).unwrap_err().to_string();
+        let err = arrow_to_trino(&DataType::Decimal128(38, -2))
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("scale >= 0"), "{err}");
         assert_eq!(arrow_to_trino(&DataType::UInt64).unwrap(), "decimal(20, 0)");
     }
@@ -808,6 +915,8 @@ mod tests {
         assert!(unloadable(&arrow("array<struct<a:int,b:timestamp>>")));
         assert!(!unloadable(&arrow("time")));
         assert!(!unloadable(&arrow("timestamp with time zone")));
-        assert!(!unloadable(&arrow("array(row(a timestamp(3) with time zone))")));
+        assert!(!unloadable(&arrow(
+            "array(row(a timestamp(3) with time zone))"
+        )));
     }
 }

@@ -38,25 +38,39 @@ fn schema() -> SchemaRef {
 /// Every type with NULLs, extremes, the empty string, unicode, quotes, commas and newlines.
 fn batch(rows: usize) -> RecordBatch {
     let pick = |r: usize| r % 5;
-    let strings = ["", "plain", "comma, \"quote\"\nnewline", "ünïcödé 🦀 日本", "x"];
+    let strings = [
+        "",
+        "plain",
+        "comma, \"quote\"\nnewline",
+        "ünïcödé 🦀 日本",
+        "x",
+    ];
     let cols: Vec<ArrayRef> = vec![
-        Arc::new(BooleanArray::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(r % 2 == 0)))),
+        Arc::new(BooleanArray::from_iter(
+            (0..rows).map(|r| (pick(r) != 4).then_some(r % 2 == 0)),
+        )),
         Arc::new(Int8Array::from_iter((0..rows).map(|r| match pick(r) {
             0 => Some(i8::MIN),
             1 => Some(i8::MAX),
             4 => None,
             _ => Some(r as i8),
         }))),
-        Arc::new(Int16Array::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(if r % 2 == 0 { i16::MIN } else { i16::MAX })))),
+        Arc::new(Int16Array::from_iter((0..rows).map(|r| {
+            (pick(r) != 4).then_some(if r % 2 == 0 { i16::MIN } else { i16::MAX })
+        }))),
         // Never NULL: the sort key.
-        Arc::new(Int32Array::from_iter_values((0..rows).map(|r| r as i32 * 7 - 1000))),
+        Arc::new(Int32Array::from_iter_values(
+            (0..rows).map(|r| r as i32 * 7 - 1000),
+        )),
         Arc::new(Int64Array::from_iter((0..rows).map(|r| match pick(r) {
             0 => Some(i64::MIN),
             1 => Some(i64::MAX),
             4 => None,
             _ => Some(r as i64),
         }))),
-        Arc::new(Float32Array::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(r as f32 / 8.0 - 3.5)))),
+        Arc::new(Float32Array::from_iter(
+            (0..rows).map(|r| (pick(r) != 4).then_some(r as f32 / 8.0 - 3.5)),
+        )),
         Arc::new(Float64Array::from_iter((0..rows).map(|r| match pick(r) {
             0 => Some(1.0e20),
             1 => Some(-1.0e-4),
@@ -74,14 +88,18 @@ fn batch(rows: usize) -> RecordBatch {
             .with_precision_and_scale(38, 10)
             .unwrap(),
         ),
-        Arc::new(StringArray::from_iter((0..rows).map(|r| (r % 6 != 5).then(|| strings[r % 5])))),
+        Arc::new(StringArray::from_iter(
+            (0..rows).map(|r| (r % 6 != 5).then(|| strings[r % 5])),
+        )),
         Arc::new(BinaryArray::from_iter((0..rows).map(|r| match pick(r) {
             0 => Some(vec![]),
             1 => Some(vec![0u8, 1, 254, 255]),
             4 => None,
             _ => Some((r as u32).to_be_bytes().to_vec()),
         }))),
-        Arc::new(Date32Array::from_iter((0..rows).map(|r| (pick(r) != 4).then_some(r as i32 * 37 - 20_000)))),
+        Arc::new(Date32Array::from_iter(
+            (0..rows).map(|r| (pick(r) != 4).then_some(r as i32 * 37 - 20_000)),
+        )),
         Arc::new(TimestampMillisecondArray::from_iter((0..rows).map(|r| {
             (pick(r) != 4).then_some(1_577_882_096_789 + r as i64 * 86_400_001 - 40_000_000_000_000)
         }))),
@@ -96,13 +114,20 @@ async fn emulator(rows: usize) -> EmulatorHandle {
         .start()
         .await
         .expect("emulator starts");
-    emu.register_batches("default", "t", schema(), vec![batch(rows)]).unwrap();
+    emu.register_batches("default", "t", schema(), vec![batch(rows)])
+        .unwrap();
     emu
 }
 
 async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
-    let options: ConnectionOptions = format!("{}{extra}", emu.connection_string()).parse().unwrap();
-    let poll = PollPolicy { initial: Duration::from_millis(10), factor: 1.5, max: Duration::from_millis(200) };
+    let options: ConnectionOptions = format!("{}{extra}", emu.connection_string())
+        .parse()
+        .unwrap();
+    let poll = PollPolicy {
+        initial: Duration::from_millis(10),
+        factor: 1.5,
+        max: Duration::from_millis(200),
+    };
     Arc::new(
         AthenaRunner::new(&options)
             .await
@@ -113,9 +138,14 @@ async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
     )
 }
 
-async fn run(runner: &Arc<AthenaRunner>, sql: &str, schema: SchemaRef) -> Result<(RecordBatch, QueryMetrics), DataFusionError> {
+async fn run(
+    runner: &Arc<AthenaRunner>,
+    sql: &str,
+    schema: SchemaRef,
+) -> Result<(RecordBatch, QueryMetrics), DataFusionError> {
     let metrics = QueryMetrics::detached();
-    let mut stream = runner.execute_with_metrics(sql.to_string(), Arc::clone(&schema), metrics.clone())?;
+    let mut stream =
+        runner.execute_with_metrics(sql.to_string(), Arc::clone(&schema), metrics.clone())?;
     let mut batches = Vec::new();
     while let Some(b) = stream.next().await {
         batches.push(b?);
@@ -125,7 +155,9 @@ async fn run(runner: &Arc<AthenaRunner>, sql: &str, schema: SchemaRef) -> Result
 
 fn scan_error(e: &DataFusionError) -> &Error {
     match e {
-        DataFusionError::External(inner) => inner.downcast_ref::<Error>().unwrap_or_else(|| panic!("not a scan error: {e}")),
+        DataFusionError::External(inner) => inner
+            .downcast_ref::<Error>()
+            .unwrap_or_else(|| panic!("not a scan error: {e}")),
         other => panic!("not an external error: {other}"),
     }
 }
@@ -136,23 +168,42 @@ const ALL: &str = "SELECT * FROM t ORDER BY i32";
 async fn every_path_returns_every_type_exactly() {
     let emu = emulator(1200).await;
     let expected = batch(1200);
-    for (fetcher, path) in [("S3", "S3"), ("GetQueryResults", "GetQueryResults"), ("Unload", "Unload"), ("Auto", "S3")] {
+    for (fetcher, path) in [
+        ("S3", "S3"),
+        ("GetQueryResults", "GetQueryResults"),
+        ("Unload", "Unload"),
+        ("Auto", "S3"),
+    ] {
         let r = runner(&emu, &format!("ResultFetcher={fetcher};")).await;
-        let sql = if fetcher == "Unload" { "SELECT * FROM t" } else { ALL };
-        let (got, metrics) = run(&r, sql, schema()).await.unwrap_or_else(|e| panic!("{fetcher}: {e}"));
+        let sql = if fetcher == "Unload" {
+            "SELECT * FROM t"
+        } else {
+            ALL
+        };
+        let (got, metrics) = run(&r, sql, schema())
+            .await
+            .unwrap_or_else(|e| panic!("{fetcher}: {e}"));
         let got = if fetcher == "Unload" {
             // UNLOAD has no order across files: sort by i32 here.
-            let idx = datafusion::arrow::compute::sort_to_indices(got.column(3), None, None).unwrap();
+            let idx =
+                datafusion::arrow::compute::sort_to_indices(got.column(3), None, None).unwrap();
             datafusion::arrow::compute::take_record_batch(&got, &idx).unwrap()
         } else {
             got
         };
         assert_eq!(got, expected, "{fetcher}");
-        assert_eq!(metrics.fetch_path.values(), vec![path.to_string()], "{fetcher}");
+        assert_eq!(
+            metrics.fetch_path.values(),
+            vec![path.to_string()],
+            "{fetcher}"
+        );
         assert_eq!(metrics.rows_fetched.value(), 1200, "{fetcher}");
         assert_eq!(metrics.query_id.values().len(), 1);
         if fetcher == "GetQueryResults" {
-            assert!(metrics.result_pages.value() >= 2, "1200 rows + header need 2 pages");
+            assert!(
+                metrics.result_pages.value() >= 2,
+                "1200 rows + header need 2 pages"
+            );
         } else {
             assert!(metrics.bytes_fetched.value() > 0, "{fetcher}");
         }
@@ -173,7 +224,10 @@ async fn unload_deletes_its_files_and_falls_back_for_zoned_timestamps() {
         if files.is_empty() {
             break;
         }
-        assert!(Instant::now() < deadline, "UNLOAD files left behind: {files:?}");
+        assert!(
+            Instant::now() < deadline,
+            "UNLOAD files left behind: {files:?}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     // A column UNLOAD cannot write: the CSV path is used instead.
@@ -186,8 +240,16 @@ async fn unload_deletes_its_files_and_falls_back_for_zoned_timestamps() {
     assert_eq!(got.num_rows(), 50);
     assert_eq!(m.fetch_path.values(), vec!["S3".to_string()]);
     let want = batch(50);
-    let want_ts = want.column(11).as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
-    let got_ts = got.column(0).as_any().downcast_ref::<TimestampMillisecondArray>().unwrap();
+    let want_ts = want
+        .column(11)
+        .as_any()
+        .downcast_ref::<TimestampMillisecondArray>()
+        .unwrap();
+    let got_ts = got
+        .column(0)
+        .as_any()
+        .downcast_ref::<TimestampMillisecondArray>()
+        .unwrap();
     assert_eq!(got_ts.values(), want_ts.values());
 }
 
@@ -210,14 +272,20 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 async fn managed_results_use_get_query_results_in_auto_and_fail_clearly_in_s3() {
     let emu = emulator(30).await;
     // No S3StagingDirectory: the managed workgroup has no output location.
-    let base = emu.connection_string().replace(&format!("S3StagingDirectory={};", emu.staging_dir()), "");
-    let options: ConnectionOptions = format!("{base}WorkGroup=managed;ResultFetcher=Auto;").parse().unwrap();
+    let base = emu
+        .connection_string()
+        .replace(&format!("S3StagingDirectory={};", emu.staging_dir()), "");
+    let options: ConnectionOptions = format!("{base}WorkGroup=managed;ResultFetcher=Auto;")
+        .parse()
+        .unwrap();
     let r = Arc::new(AthenaRunner::new(&options).await.unwrap());
     let (got, m) = run(&r, ALL, schema()).await.unwrap();
     assert_eq!(got, batch(30));
     assert_eq!(m.fetch_path.values(), vec!["GetQueryResults".to_string()]);
 
-    let options: ConnectionOptions = format!("{base}WorkGroup=managed;ResultFetcher=S3;").parse().unwrap();
+    let options: ConnectionOptions = format!("{base}WorkGroup=managed;ResultFetcher=S3;")
+        .parse()
+        .unwrap();
     let r = Arc::new(AthenaRunner::new(&options).await.unwrap());
     let err = run(&r, ALL, schema()).await.unwrap_err().to_string();
     assert!(err.contains("ResultFetcher=GetQueryResults"), "{err}");
@@ -228,11 +296,10 @@ async fn a_missing_result_object_falls_back_to_get_query_results() {
     let emu = emulator(40).await;
     let r = runner(&emu, "ResultFetcher=Auto;").await;
     // An object store for the results bucket that has nothing in it.
-    let r = Arc::new(
-        Arc::try_unwrap(r)
-            .unwrap()
-            .with_object_store("athena-results", Arc::new(object_store::memory::InMemory::new())),
-    );
+    let r = Arc::new(Arc::try_unwrap(r).unwrap().with_object_store(
+        "athena-results",
+        Arc::new(object_store::memory::InMemory::new()),
+    ));
     let (got, m) = run(&r, ALL, schema()).await.unwrap();
     assert_eq!(got, batch(40));
     assert_eq!(m.fetch_path.values(), vec!["GetQueryResults".to_string()]);
@@ -244,7 +311,12 @@ async fn failures_carry_athenas_message_category_type_and_query_id() {
     let r = runner(&emu, "").await;
     let e = run(&r, "SELECT nope FROM t", schema()).await.unwrap_err();
     match scan_error(&e) {
-        Error::QueryFailed { query_id, message, category, .. } => {
+        Error::QueryFailed {
+            query_id,
+            message,
+            category,
+            ..
+        } => {
             assert!(!query_id.is_empty());
             assert!(message.to_lowercase().contains("nope"), "{message}");
             assert_eq!(*category, Some(2), "a user error");
@@ -260,14 +332,29 @@ async fn dropping_the_stream_mid_query_cancels_it() {
     emu.faults().slow_queries(Duration::from_secs(30));
     let r = runner(&emu, "").await;
     let metrics = QueryMetrics::detached();
-    let mut stream = r.execute_with_metrics(ALL.into(), schema(), metrics.clone()).unwrap();
-    assert!(tokio::time::timeout(Duration::from_millis(500), stream.next()).await.is_err(), "still running");
-    let id = metrics.query_id.values().pop().expect("the query was started");
+    let mut stream = r
+        .execute_with_metrics(ALL.into(), schema(), metrics.clone())
+        .unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), stream.next())
+            .await
+            .is_err(),
+        "still running"
+    );
+    let id = metrics
+        .query_id
+        .values()
+        .pop()
+        .expect("the query was started");
     assert_eq!(emu.query_state(&id), Some(QueryState::Running));
     drop(stream);
     let deadline = Instant::now() + Duration::from_secs(5);
     while emu.query_state(&id) != Some(QueryState::Cancelled) {
-        assert!(Instant::now() < deadline, "query {id} not cancelled: {:?}", emu.query_state(&id));
+        assert!(
+            Instant::now() < deadline,
+            "query {id} not cancelled: {:?}",
+            emu.query_state(&id)
+        );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -294,16 +381,27 @@ async fn throttling_and_500s_are_retried_and_no_query_starts_twice() {
     let emu = emulator(300).await;
     emu.faults().set_seed(7);
     for kind in [ThrottleKind::Throttling, ThrottleKind::TooManyRequests] {
-        emu.faults().throttle(0.4, kind);
+        emu.faults().throttle(0.25, kind);
         emu.clear_request_log();
         let r = runner(&emu, "ResultFetcher=GetQueryResults;").await;
         let (got, m) = run(&r, ALL, schema()).await.unwrap();
         assert_eq!(got, batch(300), "{kind:?}");
         let log = emu.request_log();
-        let starts: Vec<_> = log.iter().filter(|r| r.operation == "StartQueryExecution").collect();
+        let starts: Vec<_> = log
+            .iter()
+            .filter(|r| r.operation == "StartQueryExecution")
+            .collect();
         let started: Vec<_> = starts.iter().filter(|r| r.status == 200).collect();
-        assert!(log.iter().any(|r| r.status != 200), "{kind:?}: some calls were throttled");
-        assert_eq!(started.len(), 1, "{kind:?}: exactly one query started ({} attempts)", starts.len());
+        assert!(
+            log.iter().any(|r| r.status != 200),
+            "{kind:?}: some calls were throttled"
+        );
+        assert_eq!(
+            started.len(),
+            1,
+            "{kind:?}: exactly one query started ({} attempts)",
+            starts.len()
+        );
         assert_eq!(m.query_id.values().len(), 1);
     }
     emu.faults().clear();
@@ -332,14 +430,185 @@ async fn s3_errors_mid_stream_are_retried_and_results_stay_complete() {
 async fn athena_exec_explains_its_sql_and_reports_metrics() {
     let emu = emulator(20).await;
     let r = runner(&emu, "").await;
-    let exec: Arc<dyn ExecutionPlan> = Arc::new(AthenaExec::new(Arc::clone(&r), "SELECT * FROM t".into(), schema()));
+    let exec: Arc<dyn ExecutionPlan> = Arc::new(AthenaExec::new(
+        Arc::clone(&r),
+        "SELECT * FROM t".into(),
+        schema(),
+    ));
     let shown = displayable(exec.as_ref()).indent(true).to_string();
     assert_eq!(shown.trim(), "AthenaExec: sql=SELECT * FROM t");
     let ctx = SessionContext::new();
     let batches = collect(Arc::clone(&exec), ctx.task_ctx()).await.unwrap();
     assert_eq!(batches.iter().map(|b| b.num_rows()).sum::<usize>(), 20);
     let metrics = exec.metrics().unwrap().to_string();
-    for name in ["query_id{partition=0}=", "fetch_path{partition=0}=S3", "rows_fetched{partition=0}=20", "output_rows{partition=0}=20", "data_scanned_bytes{partition=0}=", "bytes_fetched{partition=0}=", "status_polls{partition=0}="] {
+    for name in [
+        "query_id{partition=0}=",
+        "fetch_path{partition=0}=S3",
+        "rows_fetched{partition=0}=20",
+        "output_rows{partition=0}=20",
+        "data_scanned_bytes{partition=0}=",
+        "bytes_fetched{partition=0}=",
+        "status_polls{partition=0}=",
+    ] {
         assert!(metrics.contains(name), "{name} missing in {metrics}");
     }
+}
+
+#[tokio::test]
+async fn time_and_zoned_timestamps_through_s3_and_get_query_results() {
+    use datafusion::arrow::array::Time32MillisecondArray;
+    let schema: SchemaRef = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int32, false),
+        Field::new("t", DataType::Time32(TimeUnit::Millisecond), true),
+        Field::new(
+            "z",
+            DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
+            true,
+        ),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int32Array::from(vec![1, 2, 3])),
+            Arc::new(Time32MillisecondArray::from(vec![
+                Some(0),
+                Some(86_399_999),
+                None,
+            ])),
+            Arc::new(
+                TimestampMillisecondArray::from(vec![Some(1_577_882_096_789), None, Some(-1)])
+                    .with_timezone("UTC"),
+            ),
+        ],
+    )
+    .unwrap();
+    let emu = emulator(1).await;
+    emu.register_batches("default", "tz", Arc::clone(&schema), vec![batch.clone()])
+        .unwrap();
+    for fetcher in ["S3", "GetQueryResults"] {
+        let r = runner(&emu, &format!("ResultFetcher={fetcher};")).await;
+        let (got, _) = run(&r, "SELECT * FROM tz ORDER BY id", Arc::clone(&schema))
+            .await
+            .unwrap();
+        assert_eq!(got, batch, "{fetcher}");
+    }
+}
+
+#[tokio::test]
+async fn nested_types_through_unload() {
+    use datafusion::arrow::array::{Array, ListArray, MapBuilder, StringBuilder, StructArray};
+    use datafusion::arrow::datatypes::Int64Type;
+    let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
+        Some(vec![Some(1), None, Some(i64::MAX)]),
+        None,
+        Some(vec![]),
+    ]);
+    let st = StructArray::from(vec![
+        (
+            Arc::new(Field::new("a", DataType::Int32, true)),
+            Arc::new(Int32Array::from(vec![Some(1), None, Some(3)])) as ArrayRef,
+        ),
+        (
+            Arc::new(Field::new("b", DataType::Utf8, true)),
+            Arc::new(StringArray::from(vec![Some("x, y"), Some(""), None])) as ArrayRef,
+        ),
+    ]);
+    let mut mb = MapBuilder::new(
+        None,
+        StringBuilder::new(),
+        datafusion::arrow::array::Float64Builder::new(),
+    );
+    mb.keys().append_value("k");
+    mb.values().append_value(1.5);
+    mb.append(true).unwrap();
+    mb.append(false).unwrap();
+    mb.append(true).unwrap();
+    let map = mb.finish();
+    let schema: SchemaRef = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int32, false),
+        Field::new("l", list.data_type().clone(), true),
+        Field::new("st", st.data_type().clone(), true),
+        Field::new("m", map.data_type().clone(), true),
+    ]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![
+            Arc::new(Int32Array::from(vec![1, 2, 3])),
+            Arc::new(list),
+            Arc::new(st),
+            Arc::new(map),
+        ],
+    )
+    .unwrap();
+    let emu = emulator(1).await;
+    emu.register_batches(
+        "default",
+        "nested",
+        Arc::clone(&schema),
+        vec![batch.clone()],
+    )
+    .unwrap();
+    let r = runner(&emu, "ResultFetcher=Unload;").await;
+    let (got, m) = run(&r, "SELECT * FROM nested", Arc::clone(&schema))
+        .await
+        .unwrap();
+    let idx = datafusion::arrow::compute::sort_to_indices(got.column(0), None, None).unwrap();
+    let got = datafusion::arrow::compute::take_record_batch(&got, &idx).unwrap();
+    assert_eq!(got, batch);
+    assert_eq!(m.fetch_path.values(), vec!["Unload".to_string()]);
+}
+
+#[tokio::test]
+async fn sql_through_athena_table_and_the_runner() {
+    use datafusion::arrow::array::Array;
+    use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor};
+    let emu = emulator(2000).await;
+    let r = runner(&emu, "").await;
+    let executor: Arc<dyn QueryExecutor> = Arc::new(r.as_ref().clone());
+    let table = AthenaTable::new(AthenaTableName::new("default", "t"), schema(), executor);
+    let ctx = SessionContext::new();
+    ctx.register_table("t", Arc::new(table)).unwrap();
+    let got = ctx
+        .sql("SELECT i32, s FROM t WHERE i32 >= 0 ORDER BY i32 LIMIT 3")
+        .await
+        .unwrap()
+        .collect()
+        .await
+        .unwrap();
+    let got = concat_batches(&got[0].schema(), &got).unwrap();
+    let ids = got.column(0).as_any().downcast_ref::<Int32Array>().unwrap();
+    // i32 = r * 7 - 1000 >= 0 from r = 143 on.
+    assert_eq!(
+        ids.values().to_vec(),
+        vec![1001 - 1000, 1008 - 1000, 1015 - 1000]
+    );
+    let s = got
+        .column(1)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    let want = batch(2000);
+    let want_s = want
+        .column(8)
+        .as_any()
+        .downcast_ref::<StringArray>()
+        .unwrap();
+    for (i, r) in [143usize, 144, 145].into_iter().enumerate() {
+        assert_eq!(s.is_null(i), want_s.is_null(r));
+        if s.is_valid(i) {
+            assert_eq!(s.value(i), want_s.value(r));
+        }
+    }
+    let started: Vec<String> = emu
+        .request_log()
+        .into_iter()
+        .filter(|r| r.operation == "StartQueryExecution")
+        .filter_map(|r| r.sql)
+        .collect();
+    assert_eq!(started.len(), 1, "{started:?}");
+    assert!(
+        started[0].contains("WHERE") && started[0].contains("i32"),
+        "filter pushed: {}",
+        started[0]
+    );
 }

@@ -1,6 +1,10 @@
 //! Shared test helpers: connection options, a moto STS server, a manual clock.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod azure;
+pub mod idp;
+pub mod imds;
+
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
@@ -52,7 +56,11 @@ fn start_moto() -> Option<String> {
         eprintln!("{bin} not found");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0").ok()?.local_addr().ok()?.port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .ok()?
+        .local_addr()
+        .ok()?
+        .port();
     // A watchdog shell stops moto when this test process exits (the OnceLock is never dropped).
     let script = format!(
         "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
@@ -98,4 +106,20 @@ fn on_path(bin: &str) -> bool {
     }
     std::env::var_os("PATH")
         .is_some_and(|paths| std::env::split_paths(&paths).any(|d| d.join(bin).is_file()))
+}
+
+/// The ARN moto's STS reports for `creds` (GetCallerIdentity signed with them).
+pub async fn caller_arn(sts: &str, creds: aws_credential_types::Credentials) -> String {
+    let conf = aws_sdk_sts::Config::builder()
+        .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+        .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+        .endpoint_url(sts)
+        .credentials_provider(creds)
+        .build();
+    let out = aws_sdk_sts::Client::from_conf(conf)
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
+    out.arn().unwrap_or_default().to_string()
 }

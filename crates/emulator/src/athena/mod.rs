@@ -291,23 +291,36 @@ fn start_query_execution(
         ));
     }
     let token = opt_str(body, "ClientRequestToken")?;
-    if let Some(t) = token {
-        if !(32..=128).contains(&t.chars().count()) {
-            return Err(ApiError::validation(
-                "clientRequestToken",
-                t,
-                "Member must have length between 32 and 128",
-            ));
-        }
-    }
-    if body
-        .get("ExecutionParameters")
-        .is_some_and(|p| !p.is_null())
+    if let Some(t) = token
+        && !(32..=128).contains(&t.chars().count())
     {
-        return Err(ApiError::invalid_request(
-            "the emulator does not support ExecutionParameters; inline the values as literals",
+        return Err(ApiError::validation(
+            "clientRequestToken",
+            t,
+            "Member must have length between 32 and 128",
         ));
     }
+    let parameters = match body.get("ExecutionParameters") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(values)) => values
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_owned).ok_or_else(|| {
+                    ApiError::invalid_request("ExecutionParameters must be a list of strings")
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?,
+        Some(_) => {
+            return Err(ApiError::invalid_request(
+                "ExecutionParameters must be a list of strings",
+            ));
+        }
+    };
+    let exec_sql = if parameters.is_empty() {
+        sql.to_owned()
+    } else {
+        sql::bind_parameters(sql, &parameters).map_err(ApiError::invalid_request)?
+    };
     let context = body
         .get("QueryExecutionContext")
         .cloned()
@@ -320,6 +333,7 @@ fn start_query_execution(
         inner,
         StartRequest {
             sql: sql.to_owned(),
+            exec_sql,
             database: opt_str(&context, "Database")?.map(str::to_owned),
             catalog: opt_str(&context, "Catalog")?.map(str::to_owned),
             workgroup: opt_str(body, "WorkGroup")?.map(str::to_owned),

@@ -123,6 +123,7 @@ pub(crate) enum ResultKind {
 pub(crate) struct QueryRecord {
     pub(crate) id: String,
     pub(crate) sql: String,
+    pub(crate) exec_sql: String,
     pub(crate) database: Option<String>,
     pub(crate) catalog: Option<String>,
     pub(crate) workgroup: String,
@@ -157,6 +158,8 @@ pub(crate) struct QueryTable {
 #[derive(Debug)]
 pub(crate) struct StartRequest {
     pub(crate) sql: String,
+    /// The SQL to run: `sql` with ExecutionParameters bound.
+    pub(crate) exec_sql: String,
     pub(crate) database: Option<String>,
     pub(crate) catalog: Option<String>,
     pub(crate) workgroup: Option<String>,
@@ -191,13 +194,13 @@ pub(crate) fn start(inner: &Arc<Inner>, req: StartRequest) -> Result<String, Api
             "WorkGroup {workgroup_name} is not found."
         )));
     };
-    if let Some(catalog) = &req.catalog {
-        if !catalog.eq_ignore_ascii_case(crate::catalog::CATALOG_NAME) {
-            return Err(ApiError::invalid_request(format!(
-                "Catalog {catalog} is not found; the emulator serves only {}",
-                crate::catalog::CATALOG_NAME
-            )));
-        }
+    if let Some(catalog) = &req.catalog
+        && !catalog.eq_ignore_ascii_case(crate::catalog::CATALOG_NAME)
+    {
+        return Err(ApiError::invalid_request(format!(
+            "Catalog {catalog} is not found; the emulator serves only {}",
+            crate::catalog::CATALOG_NAME
+        )));
     }
     let output = req
         .output_location
@@ -231,7 +234,10 @@ pub(crate) fn start(inner: &Arc<Inner>, req: StartRequest) -> Result<String, Api
     let mut table = inner.queries.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(token) = &req.client_token {
         if let Some(existing) = table.tokens.get(token) {
-            let same = table.by_id.get(existing).is_some_and(|q| q.sql == req.sql);
+            let same = table
+                .by_id
+                .get(existing)
+                .is_some_and(|q| q.exec_sql == req.exec_sql);
             return if same {
                 Ok(existing.clone())
             } else {
@@ -248,6 +254,7 @@ pub(crate) fn start(inner: &Arc<Inner>, req: StartRequest) -> Result<String, Api
         QueryRecord {
             id: id.clone(),
             sql: req.sql,
+            exec_sql: req.exec_sql,
             database: req.database,
             catalog: req.catalog,
             workgroup: workgroup_name,
@@ -340,7 +347,7 @@ async fn run(inner: Arc<Inner>, id: String) {
         q.running_since = Some(Utc::now());
         Job {
             id: id.clone(),
-            sql: q.sql.clone(),
+            sql: q.exec_sql.clone(),
             database: q
                 .database
                 .clone()
@@ -530,13 +537,13 @@ pub(crate) fn check_output_bucket(
     inner: &Inner,
     output_location: Option<&str>,
 ) -> Result<(), AthenaError> {
-    if let Some(loc) = output_location.and_then(S3Location::parse) {
-        if !inner.storage.bucket_exists(&loc.bucket) {
-            return Err(AthenaError::user(
-                1000,
-                format!("Unable to verify/create output bucket {}", loc.bucket),
-            ));
-        }
+    if let Some(loc) = output_location.and_then(S3Location::parse)
+        && !inner.storage.bucket_exists(&loc.bucket)
+    {
+        return Err(AthenaError::user(
+            1000,
+            format!("Unable to verify/create output bucket {}", loc.bucket),
+        ));
     }
     Ok(())
 }

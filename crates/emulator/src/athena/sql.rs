@@ -35,6 +35,39 @@ pub(crate) fn normalize(sql: &str) -> String {
         .collect()
 }
 
+/// Replaces each `?` placeholder, in order, with the next ExecutionParameters value (values
+/// are SQL literals, as Athena takes them: `'text'`, `42`, `DATE '2020-01-01'`).
+pub(crate) fn bind_parameters(sql: &str, parameters: &[String]) -> Result<String, String> {
+    let tokens = Tokenizer::new(&GenericDialect {}, sql)
+        .tokenize()
+        .map_err(|e| format!("the query cannot be tokenized to bind ExecutionParameters: {e}"))?;
+    let mut values = parameters.iter();
+    let mut out = String::with_capacity(sql.len());
+    let mut used = 0;
+    for token in tokens {
+        match token {
+            Token::Placeholder(p) if p == "?" => {
+                let value = values.next().ok_or_else(|| {
+                    format!(
+                        "the query has more ? placeholders than the {} ExecutionParameters given",
+                        parameters.len()
+                    )
+                })?;
+                used += 1;
+                out.push_str(value);
+            }
+            other => out.push_str(&other.to_string()),
+        }
+    }
+    if used != parameters.len() {
+        return Err(format!(
+            "{} ExecutionParameters given for {used} ? placeholders",
+            parameters.len()
+        ));
+    }
+    Ok(out)
+}
+
 /// A parsed `UNLOAD (SELECT ...) TO 's3://...' WITH (...)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Unload {
@@ -221,6 +254,21 @@ mod tests {
             r#"SELECT "col" FROM "awsdatacatalog"."db"."t" WHERE x = 'KeepMe'"#
         );
         assert_eq!(normalize("select 1 ; "), "select 1");
+    }
+
+    #[test]
+    fn parameters_bind_in_order() {
+        let params = ["'a?b'".to_owned(), "2".to_owned()];
+        assert_eq!(
+            bind_parameters("SELECT * FROM t WHERE s = ? AND n > ?", &params).unwrap(),
+            "SELECT * FROM t WHERE s = 'a?b' AND n > 2"
+        );
+        assert_eq!(
+            bind_parameters("SELECT '?' , ?", &params[..1]).unwrap(),
+            "SELECT '?' , 'a?b'"
+        );
+        assert!(bind_parameters("SELECT ?", &params).is_err());
+        assert!(bind_parameters("SELECT ?, ?, ?", &params).is_err());
     }
 
     #[test]

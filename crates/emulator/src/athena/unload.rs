@@ -183,10 +183,10 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
                 &metadata::encode(&job.id, "UNLOAD", rows, &[]),
             )
             .map_err(io)?;
-        if let Some(output) = &job.output_location {
-            if let Some(base) = output.strip_suffix(&format!("{}.csv", job.id)) {
-                manifest_location = Some(format!("{base}{}-manifest.csv", job.id));
-            }
+        if let Some(output) = &job.output_location
+            && let Some(base) = output.strip_suffix(&format!("{}.csv", job.id))
+        {
+            manifest_location = Some(format!("{base}{}-manifest.csv", job.id));
         }
     }
     Ok(Outcome {

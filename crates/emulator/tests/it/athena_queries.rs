@@ -655,7 +655,7 @@ async fn unload_writes_parquet_and_a_manifest() {
         .unwrap();
     let reader = ParquetRecordBatchReaderBuilder::try_new(data).unwrap();
     assert_eq!(reader.metadata().file_metadata().num_rows(), 100);
-    let schema = reader.schema().clone();
+    let schema = std::sync::Arc::clone(reader.schema());
     assert_eq!(schema.field(0).name(), "n");
     assert_eq!(schema.field(1).name(), "label");
     let codec = reader.metadata().row_group(0).column(0).compression();
@@ -711,5 +711,47 @@ async fn ten_million_rows_stream_to_disk() {
         .await
         .unwrap();
     assert_eq!(page.result_set().unwrap().rows().len(), 3);
+    emu.shutdown().await;
+}
+
+#[tokio::test]
+async fn execution_parameters_bind_placeholders() {
+    let emu = emulator().await;
+    let client = athena(&emu);
+    let id = client
+        .start_query_execution()
+        .query_string("SELECT n FROM numbers WHERE label = ? OR n = ? ORDER BY n")
+        .execution_parameters("'row 5'")
+        .execution_parameters("7")
+        .query_execution_context(QueryExecutionContext::builder().database("sales").build())
+        .send()
+        .await
+        .unwrap()
+        .query_execution_id
+        .unwrap();
+    let q = wait(&client, &id).await;
+    assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    assert_eq!(
+        q.query(),
+        Some("SELECT n FROM numbers WHERE label = ? OR n = ? ORDER BY n")
+    );
+    assert_eq!(
+        all_rows(&client, &id, 10).await,
+        vec![
+            strings(&[Some("n")]),
+            strings(&[Some("5")]),
+            strings(&[Some("7")])
+        ]
+    );
+    let err = client
+        .start_query_execution()
+        .query_string("SELECT ?")
+        .execution_parameters("1")
+        .execution_parameters("2")
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
+    assert!(err.is_invalid_request_exception(), "{err:?}");
     emu.shutdown().await;
 }

@@ -179,3 +179,74 @@ async fn bad_data_directories_are_explained() {
     assert!(err.to_string().contains("Bad-Name"), "{err}");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn column_names_fold_to_lower_case() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "UserId",
+        DataType::Int64,
+        false,
+    )]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&schema),
+        vec![Arc::new(Int64Array::from(vec![7, 8]))],
+    )
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lake/mixed/Year=2023/part.parquet");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    let mut writer = ArrowWriter::try_new(
+        std::fs::File::create(&path).unwrap(),
+        Arc::clone(&schema),
+        None,
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+
+    let emu = Emulator::builder()
+        .data_dir(dir.path())
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    emu.register_batches("lake", "mem", schema, vec![batch])
+        .unwrap();
+    let client = athena(&emu);
+    for sql in [
+        r#"SELECT userid, "UserId" AS again, year FROM lake.mixed WHERE year = '2023' ORDER BY userid"#,
+        "SELECT UserId AS userid, userid AS again, '2023' AS year FROM lake.mem ORDER BY 1",
+    ] {
+        let q = run(&client, sql).await;
+        assert_eq!(state(&q), QueryExecutionState::Succeeded, "{sql}: {q:?}");
+        assert_eq!(
+            all_rows(&client, q.query_execution_id().unwrap(), 10).await,
+            vec![
+                strings(&[Some("userid"), Some("again"), Some("year")]),
+                strings(&[Some("7"), Some("7"), Some("2023")]),
+                strings(&[Some("8"), Some("8"), Some("2023")]),
+            ],
+            "{sql}"
+        );
+    }
+    let table = glue(&emu)
+        .get_table()
+        .database_name("lake")
+        .name("mixed")
+        .send()
+        .await
+        .unwrap();
+    let t = table.table().unwrap();
+    assert_eq!(
+        t.storage_descriptor().unwrap().columns()[0].name(),
+        "userid"
+    );
+    assert_eq!(t.partition_keys()[0].name(), "year");
+    emu.shutdown().await;
+}

@@ -28,11 +28,17 @@ pub const PUSHED_FUNCTIONS: &[(&str, &str)] = &[
     ("lower", "lower(s)"),
     ("upper", "upper(s)"),
     ("character_length", "length(s)"),
-    ("substr", "substr(s, start[, len]) for literal start >= 1, len >= 0"),
+    (
+        "substr",
+        "substr(s, start[, len]) for literal start >= 1, len >= 0",
+    ),
     ("btrim", "TRIM(BOTH ' ' FROM s) / TRIM(BOTH chars FROM s)"),
     ("ltrim", "TRIM(LEADING ...)"),
     ("rtrim", "TRIM(TRAILING ...)"),
-    ("concat", "concat(coalesce(a, ''), ...) (DataFusion skips NULLs)"),
+    (
+        "concat",
+        "concat(coalesce(a, ''), ...) (DataFusion skips NULLs)",
+    ),
     ("replace", "replace(s, from, to)"),
     ("starts_with", "starts_with(s, prefix)"),
     ("strpos", "strpos(s, sub)"),
@@ -70,7 +76,10 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
         if ok {
             Ok(())
         } else {
-            Err(format!("{name} with {} arguments is not pushed", args.len()))
+            Err(format!(
+                "{name} with {} arguments is not pushed",
+                args.len()
+            ))
         }
     };
     match name {
@@ -93,7 +102,10 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
         "substr" => {
             arity(args.len() == 2 || args.len() == 3)?;
             require(is_string(&types[0]), name)?;
-            require(int_literal(&args[1]).is_some_and(|v| v >= 1), "substr start")?;
+            require(
+                int_literal(&args[1]).is_some_and(|v| v >= 1),
+                "substr start",
+            )?;
             if let Some(len) = args.get(2) {
                 require(int_literal(len).is_some_and(|v| v >= 0), "substr length")?;
             }
@@ -126,7 +138,10 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
                 unit.is_some_and(|u| DATE_TRUNC_UNITS.contains(&u.as_str())),
                 "date_trunc unit",
             )?;
-            require(matches!(types[1], DataType::Timestamp(_, None)), "date_trunc argument")
+            require(
+                matches!(types[1], DataType::Timestamp(_, None)),
+                "date_trunc argument",
+            )
         }
         "date_part" => {
             arity(args.len() == 2)?;
@@ -214,7 +229,10 @@ pub(crate) fn function_to_sql(
             }
         }
         "date_trunc" => {
-            let unit = args.first().and_then(string_literal).map(str::to_ascii_lowercase);
+            let unit = args
+                .first()
+                .and_then(string_literal)
+                .map(str::to_ascii_lowercase);
             let Some(unit) = unit else {
                 return Ok(None);
             };
@@ -223,7 +241,10 @@ pub(crate) fn function_to_sql(
             call("date_trunc", sql)
         }
         "date_part" => {
-            let Some(field) = args.first().and_then(string_literal).and_then(extract_field)
+            let Some(field) = args
+                .first()
+                .and_then(string_literal)
+                .and_then(extract_field)
             else {
                 return Ok(None);
             };
@@ -237,9 +258,9 @@ pub(crate) fn function_to_sql(
                 expr: Box::new(arg),
             }
         }
-        "lower" | "upper" | "substr" | "replace" | "starts_with" | "strpos" | "reverse"
-        | "abs" | "ceil" | "floor" | "power" | "ln" | "log10" | "exp" | "coalesce"
-        | "nullif" | "regexp_like" => call(name, sql_args()?),
+        "lower" | "upper" | "substr" | "replace" | "starts_with" | "strpos" | "reverse" | "abs"
+        | "ceil" | "floor" | "power" | "ln" | "log10" | "exp" | "coalesce" | "nullif"
+        | "regexp_like" => call(name, sql_args()?),
         _ => return Ok(None),
     };
     Ok(Some(expr))
@@ -283,7 +304,7 @@ pub(crate) fn call(name: &str, args: Vec<ast::Expr>) -> ast::Expr {
 /// Regex patterns whose meaning is the same in Rust's `regex` and Trino's (Java-syntax)
 /// engine: literal letters, digits and spaces, escaped ASCII punctuation, `^`, `|`, groups,
 /// `*`, `+`, `?` and bracket classes without shorthands.
-fn is_portable_regex(pattern: &str) -> bool {
+pub(crate) fn is_portable_regex(pattern: &str) -> bool {
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {
         match c {

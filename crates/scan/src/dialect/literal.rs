@@ -5,6 +5,7 @@
 //! when it prints a quoted string, so the value `\' OR 1=1 --` would leave the literal early.
 //! Here every quote is doubled, always.
 
+use chrono::{Datelike, NaiveDateTime};
 use datafusion::arrow::datatypes::{
     Decimal32Type, Decimal64Type, Decimal128Type, Decimal256Type, DecimalType, TimeUnit,
 };
@@ -12,7 +13,6 @@ use datafusion::arrow::temporal_conversions::{
     date32_to_datetime, timestamp_ms_to_datetime, timestamp_ns_to_datetime,
     timestamp_s_to_datetime, timestamp_us_to_datetime,
 };
-use chrono::{Datelike, NaiveDateTime};
 use datafusion::common::ScalarValue;
 
 /// Largest precision of an Athena `DECIMAL`.
@@ -150,9 +150,9 @@ pub fn literal_to_sql(value: &ScalarValue) -> Option<String> {
         ScalarValue::UInt32(Some(v)) => Some(integer(i64::from(*v))),
         ScalarValue::UInt64(Some(v)) => i64::try_from(*v).ok().map(integer),
         ScalarValue::Float64(Some(v)) => double(*v),
-        ScalarValue::Float32(Some(v)) => {
-            v.is_finite().then(|| format!("REAL '{}'", exponent_form(format!("{v:e}"))))
-        }
+        ScalarValue::Float32(Some(v)) => v
+            .is_finite()
+            .then(|| format!("REAL '{}'", exponent_form(format!("{v:e}")))),
         ScalarValue::Decimal32(Some(v), p, s) => {
             decimal(*p, *s, || Decimal32Type::format_decimal(*v, *p, *s))
         }
@@ -185,15 +185,21 @@ pub fn literal_to_sql(value: &ScalarValue) -> Option<String> {
         ScalarValue::TimestampSecond(Some(v), tz) => {
             timestamp(timestamp_s_to_datetime(*v), TimeUnit::Second, tz.as_deref())
         }
-        ScalarValue::TimestampMillisecond(Some(v), tz) => {
-            timestamp(timestamp_ms_to_datetime(*v), TimeUnit::Millisecond, tz.as_deref())
-        }
-        ScalarValue::TimestampMicrosecond(Some(v), tz) => {
-            timestamp(timestamp_us_to_datetime(*v), TimeUnit::Microsecond, tz.as_deref())
-        }
-        ScalarValue::TimestampNanosecond(Some(v), tz) => {
-            timestamp(timestamp_ns_to_datetime(*v), TimeUnit::Nanosecond, tz.as_deref())
-        }
+        ScalarValue::TimestampMillisecond(Some(v), tz) => timestamp(
+            timestamp_ms_to_datetime(*v),
+            TimeUnit::Millisecond,
+            tz.as_deref(),
+        ),
+        ScalarValue::TimestampMicrosecond(Some(v), tz) => timestamp(
+            timestamp_us_to_datetime(*v),
+            TimeUnit::Microsecond,
+            tz.as_deref(),
+        ),
+        ScalarValue::TimestampNanosecond(Some(v), tz) => timestamp(
+            timestamp_ns_to_datetime(*v),
+            TimeUnit::Nanosecond,
+            tz.as_deref(),
+        ),
         _ => None,
     }
 }
@@ -267,9 +273,15 @@ mod tests {
     #[test]
     fn identifiers_are_always_quoted_with_quotes_doubled() {
         assert_eq!(quote_identifier("a").as_deref(), Some("\"a\""));
-        assert_eq!(quote_identifier("Upper Case").as_deref(), Some("\"Upper Case\""));
+        assert_eq!(
+            quote_identifier("Upper Case").as_deref(),
+            Some("\"Upper Case\"")
+        );
         assert_eq!(quote_identifier("a\"b").as_deref(), Some("\"a\"\"b\""));
-        assert_eq!(quote_identifier("a\"\"b").as_deref(), Some("\"a\"\"\"\"b\""));
+        assert_eq!(
+            quote_identifier("a\"\"b").as_deref(),
+            Some("\"a\"\"\"\"b\"")
+        );
         assert_eq!(quote_identifier("ünï 😀").as_deref(), Some("\"ünï 😀\""));
         assert_eq!(quote_identifier(""), None);
         assert_eq!(quote_identifier("a\nb"), None);
@@ -284,7 +296,10 @@ mod tests {
         assert_eq!(quote_string("a\\b"), "'a\\b'");
         assert_eq!(quote_string("日本語 😀"), "'日本語 😀'");
         assert_eq!(quote_string("\n"), "(chr(10))");
-        assert_eq!(quote_string("a\r\nb'\u{0}"), "('a' || chr(13) || chr(10) || 'b''' || chr(0))");
+        assert_eq!(
+            quote_string("a\r\nb'\u{0}"),
+            "('a' || chr(13) || chr(10) || 'b''' || chr(0))"
+        );
         assert_eq!(quote_string("x\u{2028}"), "('x' || chr(8232))");
     }
 
@@ -297,14 +312,29 @@ mod tests {
             Some("BIGINT '-9223372036854775808'")
         );
         assert_eq!(sql(ScalarValue::UInt64(Some(u64::MAX))), None);
-        assert_eq!(sql(ScalarValue::Float64(Some(1.5))).as_deref(), Some("1.5E0"));
+        assert_eq!(
+            sql(ScalarValue::Float64(Some(1.5))).as_deref(),
+            Some("1.5E0")
+        );
         assert_eq!(sql(ScalarValue::Float64(Some(1.0))).as_deref(), Some("1E0"));
-        assert_eq!(sql(ScalarValue::Float64(Some(1e300))).as_deref(), Some("1E300"));
-        assert_eq!(sql(ScalarValue::Float64(Some(-2.5e-7))).as_deref(), Some("(-2.5E-7)"));
-        assert_eq!(sql(ScalarValue::Float64(Some(0.1))).as_deref(), Some("1E-1"));
+        assert_eq!(
+            sql(ScalarValue::Float64(Some(1e300))).as_deref(),
+            Some("1E300")
+        );
+        assert_eq!(
+            sql(ScalarValue::Float64(Some(-2.5e-7))).as_deref(),
+            Some("(-2.5E-7)")
+        );
+        assert_eq!(
+            sql(ScalarValue::Float64(Some(0.1))).as_deref(),
+            Some("1E-1")
+        );
         assert_eq!(sql(ScalarValue::Float64(Some(f64::NAN))), None);
         assert_eq!(sql(ScalarValue::Float64(Some(f64::INFINITY))), None);
-        assert_eq!(sql(ScalarValue::Float32(Some(1.5))).as_deref(), Some("REAL '1.5E0'"));
+        assert_eq!(
+            sql(ScalarValue::Float32(Some(1.5))).as_deref(),
+            Some("REAL '1.5E0'")
+        );
         assert_eq!(
             sql(ScalarValue::Decimal128(Some(1230), 10, 2)).as_deref(),
             Some("DECIMAL '12.30'")
@@ -328,21 +358,34 @@ mod tests {
 
     #[test]
     fn other_types() {
-        assert_eq!(sql(ScalarValue::Boolean(Some(true))).as_deref(), Some("TRUE"));
+        assert_eq!(
+            sql(ScalarValue::Boolean(Some(true))).as_deref(),
+            Some("TRUE")
+        );
         assert_eq!(sql(ScalarValue::Utf8(None)).as_deref(), Some("NULL"));
         assert_eq!(
             sql(ScalarValue::Binary(Some(vec![1, 0xab]))).as_deref(),
             Some("X'01AB'")
         );
-        assert_eq!(sql(ScalarValue::Binary(Some(vec![]))).as_deref(), Some("X''"));
+        assert_eq!(
+            sql(ScalarValue::Binary(Some(vec![]))).as_deref(),
+            Some("X''")
+        );
         assert_eq!(
             sql(ScalarValue::Date32(Some(18262))).as_deref(),
             Some("DATE '2020-01-01'")
         );
-        assert_eq!(sql(ScalarValue::Date32(Some(-1))).as_deref(), Some("DATE '1969-12-31'"));
+        assert_eq!(
+            sql(ScalarValue::Date32(Some(-1))).as_deref(),
+            Some("DATE '1969-12-31'")
+        );
         assert_eq!(sql(ScalarValue::Date32(Some(MAX_DATE32 + 1))), None);
         assert_eq!(
-            sql(ScalarValue::TimestampMillisecond(Some(1_577_836_800_123), None)).as_deref(),
+            sql(ScalarValue::TimestampMillisecond(
+                Some(1_577_836_800_123),
+                None
+            ))
+            .as_deref(),
             Some("TIMESTAMP '2020-01-01 00:00:00.123'")
         );
         assert_eq!(

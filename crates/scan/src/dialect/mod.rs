@@ -10,7 +10,7 @@ mod functions;
 mod literal;
 
 pub use functions::PUSHED_FUNCTIONS;
-pub(crate) use functions::{call, check_function};
+pub(crate) use functions::{call, check_function, is_portable_regex};
 pub use literal::{literal_to_sql, quote_identifier, quote_string};
 
 use std::sync::Arc;

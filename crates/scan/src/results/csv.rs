@@ -9,8 +9,8 @@ use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use futures::stream::{BoxStream, StreamExt};
-use object_store::{ObjectStore, ObjectStoreExt};
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::AbortOnDrop;
 use super::text::BatchDecoder;
@@ -29,7 +29,11 @@ pub(crate) struct CsvReadOptions {
 
 impl Default for CsvReadOptions {
     fn default() -> Self {
-        Self { part_size: 8 * 1024 * 1024, concurrency: 4, batch_size: 8192 }
+        Self {
+            part_size: 8 * 1024 * 1024,
+            concurrency: 4,
+            batch_size: 8192,
+        }
     }
 }
 
@@ -77,7 +81,10 @@ impl CsvDecoder {
     }
 
     fn malformed(&self, message: String) -> Error {
-        Error::MalformedResult { location: self.location.clone(), message }
+        Error::MalformedResult {
+            location: self.location.clone(),
+            message,
+        }
     }
 
     /// Decodes `chunk`, pushing every batch that fills up to `out`.
@@ -203,10 +210,16 @@ impl CsvDecoder {
 
     fn end_field(&mut self) -> Result<()> {
         let value = if self.quoted || !self.field.is_empty() {
-            Some(std::str::from_utf8(&self.field).map_err(|e| Error::MalformedResult {
-                location: self.location.clone(),
-                message: format!("record {}, field {}: invalid UTF-8: {e}", self.record + 1, self.col + 1),
-            })?)
+            Some(
+                std::str::from_utf8(&self.field).map_err(|e| Error::MalformedResult {
+                    location: self.location.clone(),
+                    message: format!(
+                        "record {}, field {}: invalid UTF-8: {e}",
+                        self.record + 1,
+                        self.col + 1
+                    ),
+                })?,
+            )
         } else {
             None
         };
@@ -240,10 +253,10 @@ impl CsvDecoder {
                 )));
             }
             self.batch.end_row();
-            if self.batch.len() >= self.batch_size {
-                if let Some(b) = self.batch.flush()? {
-                    out.push_back(b);
-                }
+            if self.batch.len() >= self.batch_size
+                && let Some(b) = self.batch.flush()?
+            {
+                out.push_back(b);
             }
         }
         self.record += 1;
@@ -265,7 +278,10 @@ pub(crate) async fn read_csv(
     let size = store
         .head(&path)
         .await
-        .map_err(|source| Error::S3 { location: location.clone(), source })?
+        .map_err(|source| Error::S3 {
+            location: location.clone(),
+            source,
+        })?
         .size;
     let ranges = split_ranges(size, options.part_size);
     let chunks = {
@@ -277,7 +293,9 @@ pub(crate) async fn read_csv(
                 let store = Arc::clone(&store);
                 let path = path.clone();
                 let location = location.clone();
-                AbortOnDrop(tokio::spawn(async move { get_range(&*store, &path, range, &location).await }))
+                AbortOnDrop(tokio::spawn(async move {
+                    get_range(&*store, &path, range, &location).await
+                }))
             })
             .buffered(options.concurrency.max(1))
             .map(|joined| match joined {
@@ -289,45 +307,59 @@ pub(crate) async fn read_csv(
             })
     };
     let decoder = CsvDecoder::new(schema, options.batch_size, location)?;
-    let state = (chunks.boxed(), decoder, VecDeque::new(), false, bytes_fetched);
-    let stream = futures::stream::unfold(state, |(mut chunks, mut decoder, mut queue, mut done, metric)| async move {
-        loop {
-            if let Some(b) = queue.pop_front() {
-                return Some((Ok(b), (chunks, decoder, queue, done, metric)));
-            }
-            if done {
-                return None;
-            }
-            match chunks.next().await {
-                Some(Ok(bytes)) => {
-                    if let Some(m) = &metric {
-                        m.add(bytes.len());
+    let state = (
+        chunks.boxed(),
+        decoder,
+        VecDeque::new(),
+        false,
+        bytes_fetched,
+    );
+    let stream = futures::stream::unfold(
+        state,
+        |(mut chunks, mut decoder, mut queue, mut done, metric)| async move {
+            loop {
+                if let Some(b) = queue.pop_front() {
+                    return Some((Ok(b), (chunks, decoder, queue, done, metric)));
+                }
+                if done {
+                    return None;
+                }
+                match chunks.next().await {
+                    Some(Ok(bytes)) => {
+                        if let Some(m) = &metric {
+                            m.add(bytes.len());
+                        }
+                        if let Err(e) = decoder.decode(&bytes, &mut queue) {
+                            done = true;
+                            return Some((Err(e), (chunks, decoder, queue, done, metric)));
+                        }
                     }
-                    if let Err(e) = decoder.decode(&bytes, &mut queue) {
+                    Some(Err(e)) => {
                         done = true;
+                        queue.clear();
                         return Some((Err(e), (chunks, decoder, queue, done, metric)));
                     }
-                }
-                Some(Err(e)) => {
-                    done = true;
-                    queue.clear();
-                    return Some((Err(e), (chunks, decoder, queue, done, metric)));
-                }
-                None => {
-                    done = true;
-                    if let Err(e) = decoder.finish(&mut queue) {
-                        return Some((Err(e), (chunks, decoder, queue, done, metric)));
+                    None => {
+                        done = true;
+                        if let Err(e) = decoder.finish(&mut queue) {
+                            return Some((Err(e), (chunks, decoder, queue, done, metric)));
+                        }
                     }
                 }
             }
-        }
-    });
+        },
+    );
     Ok(stream.boxed())
 }
 
 /// One ranged GET, retried a few times on errors object_store gave up on (it already retries
 /// 5xx and connection errors itself).
-async fn get_range(store: &dyn ObjectStore, path: &Path, range: Range<u64>, location: &str) -> Result<Bytes> {
+async fn get_range(
+    store: &dyn ObjectStore,
+    path: &Path,
+    range: Range<u64>,
+    location: &str,
+) -> Result<Bytes> {
     let mut attempt = 0u32;
     loop {
         match store.get_range(path, range.clone()).await {
@@ -336,17 +368,30 @@ async fn get_range(store: &dyn ObjectStore, path: &Path, range: Range<u64>, loca
                 if b.len() != expected {
                     return Err(Error::MalformedResult {
                         location: location.to_string(),
-                        message: format!("range {range:?} returned {} bytes, expected {expected}", b.len()),
+                        message: format!(
+                            "range {range:?} returned {} bytes, expected {expected}",
+                            b.len()
+                        ),
                     });
                 }
                 return Ok(b);
             }
-            Err(e @ (object_store::Error::NotFound { .. }
-            | object_store::Error::PermissionDenied { .. }
-            | object_store::Error::Unauthenticated { .. })) => {
-                return Err(Error::S3 { location: location.to_string(), source: e });
+            Err(
+                e @ (object_store::Error::NotFound { .. }
+                | object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. }),
+            ) => {
+                return Err(Error::S3 {
+                    location: location.to_string(),
+                    source: e,
+                });
             }
-            Err(e) if attempt >= 3 => return Err(Error::S3 { location: location.to_string(), source: e }),
+            Err(e) if attempt >= 3 => {
+                return Err(Error::S3 {
+                    location: location.to_string(),
+                    source: e,
+                });
+            }
             Err(e) => {
                 attempt += 1;
                 tracing::debug!(%location, ?range, attempt, error = %e, "retrying ranged GET");
@@ -358,7 +403,9 @@ async fn get_range(store: &dyn ObjectStore, path: &Path, range: Range<u64>, loca
 
 fn split_ranges(size: u64, part: u64) -> Vec<Range<u64>> {
     let part = part.max(1);
-    (0..size.div_ceil(part)).map(|i| i * part..((i + 1) * part).min(size)).collect()
+    (0..size.div_ceil(part))
+        .map(|i| i * part..((i + 1) * part).min(size))
+        .collect()
 }
 
 #[cfg(test)]
@@ -366,8 +413,8 @@ mod tests {
     use super::*;
     use datafusion::arrow::array::{Array, AsArray};
     use datafusion::arrow::datatypes::{DataType, Field, Float64Type, Int32Type, Schema};
-    use object_store::memory::InMemory;
     use object_store::PutPayload;
+    use object_store::memory::InMemory;
 
     fn schema() -> SchemaRef {
         Arc::new(Schema::new(vec![
@@ -427,7 +474,11 @@ mod tests {
 
     #[test]
     fn header_only_gives_no_rows_and_single_null_column_rows_are_blank_lines() {
-        assert!(decode_all(b"\"id\",\"name\",\"x\"\n", 7, 10).unwrap().is_empty());
+        assert!(
+            decode_all(b"\"id\",\"name\",\"x\"\n", 7, 10)
+                .unwrap()
+                .is_empty()
+        );
         let one = Arc::new(Schema::new(vec![Field::new("v", DataType::Utf8, true)]));
         let mut d = CsvDecoder::new(one, 10, "mem".into()).unwrap();
         let mut out = VecDeque::new();
@@ -442,16 +493,29 @@ mod tests {
 
     #[test]
     fn malformed_input_is_a_clear_error() {
-        let err = decode_all(b"\"id\",\"name\"\n", 100, 10).unwrap_err().to_string();
+        let err = decode_all(b"\"id\",\"name\"\n", 100, 10)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("has 2 columns but 3 were expected"), "{err}");
-        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\",\"2\"\n", 100, 10).unwrap_err().to_string();
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\",\"2\"\n", 100, 10)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("record 2 has 2 fields"), "{err}");
-        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\",\"2\",\"3", 100, 10).unwrap_err().to_string();
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\",\"2\",\"3", 100, 10)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("ends inside a quoted field"), "{err}");
-        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\"x,\"2\",\"3\"\n", 100, 10).unwrap_err().to_string();
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"1\"x,\"2\",\"3\"\n", 100, 10)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("after a closing quote"), "{err}");
-        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"one\",\"2\",\"3\"\n", 100, 10).unwrap_err().to_string();
-        assert!(err.contains("column 'id'") && err.contains("'one'"), "{err}");
+        let err = decode_all(b"\"id\",\"name\",\"x\"\n\"one\",\"2\",\"3\"\n", 100, 10)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("column 'id'") && err.contains("'one'"),
+            "{err}"
+        );
         let err = decode_all(b"", 100, 10).unwrap_err().to_string();
         assert!(err.contains("no header row"), "{err}");
     }
@@ -464,19 +528,84 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn reads_ahead_only_a_few_parts() {
+        // 20k rows (~400 KB) in 4 KiB parts, 2 in flight: the first batch must arrive after a
+        // handful of parts, not after the whole object.
+        let mut data = b"\"id\",\"name\",\"x\"\n".to_vec();
+        for i in 0..20_000 {
+            data.extend_from_slice(format!("\"{i}\",\"name {i}\",\"{i}.5\"\n").as_bytes());
+        }
+        let total = data.len();
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("big.csv");
+        store.put(&path, PutPayload::from(data)).await.unwrap();
+        let fetched = datafusion::physical_plan::metrics::Count::new();
+        let opts = CsvReadOptions {
+            part_size: 4096,
+            concurrency: 2,
+            batch_size: 100,
+        };
+        let mut s = read_csv(
+            store,
+            path,
+            "mem".into(),
+            schema(),
+            opts,
+            Some(fetched.clone()),
+        )
+        .await
+        .unwrap();
+        let first = s.next().await.unwrap().unwrap();
+        assert_eq!(first.num_rows(), 100);
+        assert!(
+            fetched.value() <= 4 * 4096,
+            "{} of {total} bytes fetched for the first batch",
+            fetched.value()
+        );
+        let mut rows = first.num_rows();
+        while let Some(b) = s.next().await {
+            rows += b.unwrap().num_rows();
+        }
+        assert_eq!(rows, 20_000);
+        assert_eq!(fetched.value(), total);
+    }
+
+    #[tokio::test]
     async fn streams_from_an_object_store_in_small_parts() {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
         let path = Path::from("out/q.csv");
-        store.put(&path, PutPayload::from_static(CSV)).await.unwrap();
-        let opts = CsvReadOptions { part_size: 5, concurrency: 3, batch_size: 2 };
-        let s = read_csv(Arc::clone(&store), path, "s3://b/out/q.csv".into(), schema(), opts, None)
+        store
+            .put(&path, PutPayload::from_static(CSV))
             .await
             .unwrap();
+        let opts = CsvReadOptions {
+            part_size: 5,
+            concurrency: 3,
+            batch_size: 2,
+        };
+        let s = read_csv(
+            Arc::clone(&store),
+            path,
+            "s3://b/out/q.csv".into(),
+            schema(),
+            opts,
+            None,
+        )
+        .await
+        .unwrap();
         let batches: Vec<RecordBatch> = s.map(|b| b.unwrap()).collect().await;
         assert_eq!(batches.len(), 2);
         check(&batches);
 
-        let missing = read_csv(store, Path::from("nope.csv"), "s3://b/nope.csv".into(), schema(), opts, None).await;
+        let missing = read_csv(
+            store,
+            Path::from("nope.csv"),
+            "s3://b/nope.csv".into(),
+            schema(),
+            opts,
+            None,
+        )
+        .await;
         let err = missing.err().expect("missing object");
         assert!(err.is_s3_unavailable(), "{err}");
         assert!(err.to_string().contains("s3://b/nope.csv"), "{err}");

@@ -47,16 +47,26 @@ struct State {
 
 impl State {
     fn decode(&mut self, page: &GetQueryResultsOutput) -> Result<()> {
-        let Some(rs) = page.result_set() else { return Ok(()) };
+        let Some(rs) = page.result_set() else {
+            return Ok(());
+        };
         let labels: Vec<&str> = rs
             .result_set_metadata()
-            .map(|m| m.column_info().iter().map(|c| c.label().unwrap_or(c.name())).collect())
+            .map(|m| {
+                m.column_info()
+                    .iter()
+                    .map(|c| c.label().unwrap_or(c.name()))
+                    .collect()
+            })
             .unwrap_or_default();
         let width = self.decoder.width();
         if !labels.is_empty() && labels.len() != width {
             return Err(Error::MalformedResult {
                 location: self.location.clone(),
-                message: format!("the result has {} columns but {width} were expected", labels.len()),
+                message: format!(
+                    "the result has {} columns but {width} were expected",
+                    labels.len()
+                ),
             });
         }
         let mut rows = rs.rows().iter();
@@ -65,10 +75,14 @@ impl State {
             // The first row of a SELECT's first page repeats the column labels.
             let mut peek = rows.clone();
             if let Some(first) = peek.next() {
-                let values: Vec<Option<&str>> = first.data().iter().map(|d| d.var_char_value()).collect();
+                let values: Vec<Option<&str>> =
+                    first.data().iter().map(|d| d.var_char_value()).collect();
                 let is_header = !labels.is_empty()
                     && values.len() == labels.len()
-                    && values.iter().zip(&labels).all(|(v, l)| v.is_some_and(|v| v == *l));
+                    && values
+                        .iter()
+                        .zip(&labels)
+                        .all(|(v, l)| v.is_some_and(|v| v == *l));
                 if is_header {
                     rows = peek;
                 }
@@ -86,10 +100,10 @@ impl State {
                 self.decoder.push(i, d.var_char_value())?;
             }
             self.decoder.end_row();
-            if self.decoder.len() >= self.batch_size {
-                if let Some(b) = self.decoder.flush()? {
-                    self.queue.push_back(b);
-                }
+            if self.decoder.len() >= self.batch_size
+                && let Some(b) = self.decoder.flush()?
+            {
+                self.queue.push_back(b);
             }
         }
         Ok(())

@@ -38,10 +38,25 @@ pub(crate) async fn fetch(
     if fetcher == ResultFetcher::Unload {
         let staging = runner.staging().map(|s| s.to_string());
         match unload::unsupported_reason(&schema, staging.as_deref()) {
-            None => {
-                metrics.fetch_path.push(PATH_UNLOAD);
-                return unload::run(runner, &sql, schema, metrics).await;
-            }
+            None => match unload::run(
+                Arc::clone(&runner),
+                &sql,
+                Arc::clone(&schema),
+                metrics.clone(),
+            )
+            .await
+            {
+                Ok(stream) => {
+                    metrics.fetch_path.push(PATH_UNLOAD);
+                    return Ok(stream);
+                }
+                // Athena refused to UNLOAD this query (a type or name it cannot write):
+                // run it again as a plain query.
+                Err(Error::QueryFailed { message, .. }) if unload::is_unload_refusal(&message) => {
+                    tracing::info!(%message, "UNLOAD refused; reading the result CSV instead");
+                }
+                Err(e) => return Err(e),
+            },
             Some(reason) => {
                 tracing::info!(%reason, "UNLOAD cannot be used; reading the result CSV instead");
             }
@@ -63,17 +78,19 @@ pub(crate) async fn fetch(
         }
         ResultFetcher::Auto | ResultFetcher::Unload => match done.output_location.clone() {
             None => gqr(&runner, &done, schema, metrics),
-            Some(location) => match s3(&runner, &location, Arc::clone(&schema), metrics.clone()).await {
-                Ok(s) => {
-                    metrics.fetch_path.push(PATH_S3);
-                    Ok(s)
+            Some(location) => {
+                match s3(&runner, &location, Arc::clone(&schema), metrics.clone()).await {
+                    Ok(s) => {
+                        metrics.fetch_path.push(PATH_S3);
+                        Ok(s)
+                    }
+                    Err(e) if e.is_s3_unavailable() => {
+                        tracing::info!(error = %e, "result object unavailable; using GetQueryResults");
+                        gqr(&runner, &done, schema, metrics)
+                    }
+                    Err(e) => Err(e),
                 }
-                Err(e) if e.is_s3_unavailable() => {
-                    tracing::info!(error = %e, "result object unavailable; using GetQueryResults");
-                    gqr(&runner, &done, schema, metrics)
-                }
-                Err(e) => Err(e),
-            },
+            }
         },
     }
 }
@@ -85,7 +102,13 @@ fn gqr(
     metrics: QueryMetrics,
 ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
     metrics.fetch_path.push(PATH_GET_QUERY_RESULTS);
-    get_query_results::read(runner.athena(), &done.query_id, schema, runner.csv.batch_size, metrics)
+    get_query_results::read(
+        runner.athena(),
+        &done.query_id,
+        schema,
+        runner.csv.batch_size,
+        metrics,
+    )
 }
 
 async fn s3(
@@ -96,7 +119,15 @@ async fn s3(
 ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
     let (bucket, path) = split_s3_url(location)?;
     let store = runner.store(&bucket)?;
-    csv::read_csv(store, path, location.to_string(), schema, runner.csv, Some(metrics.bytes_fetched)).await
+    csv::read_csv(
+        store,
+        path,
+        location.to_string(),
+        schema,
+        runner.csv,
+        Some(metrics.bytes_fetched),
+    )
+    .await
 }
 
 /// `s3://bucket/key` as the bucket and the object path.
@@ -127,7 +158,10 @@ pub(crate) fn split_s3_url(url: &str) -> Result<(String, Path)> {
 pub(crate) fn json_wrapped(sql: &str, schema: &SchemaRef) -> String {
     use datafusion::arrow::datatypes::DataType;
     let nested = |dt: &DataType| {
-        matches!(dt, DataType::List(_) | DataType::LargeList(_) | DataType::Map(..) | DataType::Struct(_))
+        matches!(
+            dt,
+            DataType::List(_) | DataType::LargeList(_) | DataType::Map(..) | DataType::Struct(_)
+        )
     };
     if !schema.fields().iter().any(|f| nested(f.data_type())) {
         return sql.to_string();
@@ -144,7 +178,10 @@ pub(crate) fn json_wrapped(sql: &str, schema: &SchemaRef) -> String {
             }
         })
         .collect();
-    format!("SELECT {} FROM ({sql}) AS \"athena_json_source\"", columns.join(", "))
+    format!(
+        "SELECT {} FROM ({sql}) AS \"athena_json_source\"",
+        columns.join(", ")
+    )
 }
 
 /// Aborts a spawned task when dropped, so dropping a result stream stops its downloads.
@@ -183,7 +220,11 @@ mod tests {
         assert_eq!(json_wrapped("SELECT a FROM t", &flat), "SELECT a FROM t");
         let nested: SchemaRef = Arc::new(Schema::new(vec![
             Field::new("a", DataType::Int32, true),
-            Field::new("l\"x", DataType::List(Arc::new(Field::new("item", DataType::Int32, true))), true),
+            Field::new(
+                "l\"x",
+                DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
+                true,
+            ),
         ]));
         assert_eq!(
             json_wrapped("SELECT a, l FROM t", &nested),

@@ -42,7 +42,12 @@ impl BatchDecoder {
             .iter()
             .map(|f| ColumnDecoder::new(f, capacity))
             .collect::<Result<_>>()?;
-        Ok(Self { schema, columns, rows: 0, rows_before: 0 })
+        Ok(Self {
+            schema,
+            columns,
+            rows: 0,
+            rows_before: 0,
+        })
     }
 
     /// Number of columns.
@@ -63,7 +68,10 @@ impl BatchDecoder {
                 row: self.rows_before + self.rows as u64 + 1,
                 value: value.map(shorten).unwrap_or_default(),
                 data_type: "-".into(),
-                reason: format!("the row has more than the {} expected columns", self.columns.len()),
+                reason: format!(
+                    "the row has more than the {} expected columns",
+                    self.columns.len()
+                ),
             });
         };
         column.push(value).map_err(|reason| {
@@ -195,9 +203,10 @@ impl ColumnDecoder {
             DataType::Interval(IntervalUnit::DayTime) => {
                 Self::IntervalDayTime(IntervalDayTimeBuilder::with_capacity(n))
             }
-            DataType::Timestamp(u, tz) => {
-                Self::I64(Int64Builder::with_capacity(n), I64Kind::Timestamp(*u, tz.is_some()))
-            }
+            DataType::Timestamp(u, tz) => Self::I64(
+                Int64Builder::with_capacity(n),
+                I64Kind::Timestamp(*u, tz.is_some()),
+            ),
             DataType::Time64(u @ (TimeUnit::Microsecond | TimeUnit::Nanosecond)) => {
                 Self::I64(Int64Builder::with_capacity(n), I64Kind::Time64(*u))
             }
@@ -230,7 +239,7 @@ impl ColumnDecoder {
             Self::Int16(b) => b.append_value(parse_int(v)?),
             Self::Int32(b) => b.append_value(parse_int(v)?),
             Self::Int64(b) => b.append_value(parse_int(v)?),
-            Self::Float32(b) => b.append_value(parse_float(v)? as f32),
+            Self::Float32(b) => b.append_value(parse_float32(v)?),
             Self::Float64(b) => b.append_value(parse_float(v)?),
             Self::Decimal128(b, p, s) => b.append_value(parse_decimal(v, *p, *s)?),
             Self::Utf8(b) => b.append_value(v),
@@ -331,14 +340,20 @@ impl ColumnDecoder {
 /// Decodes `{"v":<json>}` lines into one array of `field`'s type with arrow-json.
 fn decode_json_column(buf: &[u8], rows: usize, field: &Field) -> VResult<ArrayRef> {
     use datafusion::arrow::json::ReaderBuilder;
-    let schema = Arc::new(Schema::new(vec![Field::new("v", field.data_type().clone(), true)]));
+    let schema = Arc::new(Schema::new(vec![Field::new(
+        "v",
+        field.data_type().clone(),
+        true,
+    )]));
     let mut decoder = ReaderBuilder::new(schema)
         .with_batch_size(rows.max(1))
         .build_decoder()
         .map_err(|e| e.to_string())?;
     let mut offset = 0;
     while offset < buf.len() {
-        let read = decoder.decode(&buf[offset..]).map_err(|e| format!("invalid JSON value: {e}"))?;
+        let read = decoder
+            .decode(&buf[offset..])
+            .map_err(|e| format!("invalid JSON value: {e}"))?;
         if read == 0 {
             break;
         }
@@ -349,7 +364,10 @@ fn decode_json_column(buf: &[u8], rows: usize, field: &Field) -> VResult<ArrayRe
         .map_err(|e| format!("invalid JSON value: {e}"))?
         .ok_or_else(|| "no JSON values decoded".to_string())?;
     if batch.num_rows() != rows {
-        return Err(format!("decoded {} JSON values, expected {rows}", batch.num_rows()));
+        return Err(format!(
+            "decoded {} JSON values, expected {rows}",
+            batch.num_rows()
+        ));
     }
     Ok(Arc::clone(batch.column(0)))
 }
@@ -381,6 +399,16 @@ pub(crate) fn parse_float(v: &str) -> VResult<f64> {
     }
 }
 
+/// Java's `Float.toString`, parsed as `f32` directly (no double rounding through `f64`).
+pub(crate) fn parse_float32(v: &str) -> VResult<f32> {
+    match v {
+        "NaN" => Ok(f32::NAN),
+        "Infinity" => Ok(f32::INFINITY),
+        "-Infinity" => Ok(f32::NEG_INFINITY),
+        _ => v.parse::<f32>().map_err(|e| e.to_string()),
+    }
+}
+
 /// A decimal's text (`-123.45`) as its unscaled value at `scale`, exactly.
 pub(crate) fn parse_decimal(v: &str, precision: u8, scale: i8) -> VResult<i128> {
     let (neg, digits) = match v.as_bytes().first() {
@@ -406,7 +434,11 @@ pub(crate) fn parse_decimal(v: &str, precision: u8, scale: i8) -> VResult<i128> 
     }
     let mut value: i128 = 0;
     let mut digits_used = 0usize;
-    for b in int_part.bytes().chain(kept.bytes()).chain(std::iter::repeat_n(b'0', scale - kept.len())) {
+    for b in int_part
+        .bytes()
+        .chain(kept.bytes())
+        .chain(std::iter::repeat_n(b'0', scale - kept.len()))
+    {
         if value != 0 || b != b'0' {
             digits_used += 1;
         }
@@ -437,8 +469,10 @@ fn parse_naive(v: &str) -> VResult<NaiveDateTime> {
     NaiveDateTime::parse_from_str(v, fmt)
         .or_else(|_| {
             // `2020-01-01 12:34` (no seconds) and bare dates are accepted too.
-            NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M")
-                .or_else(|_| NaiveDate::parse_from_str(v, "%Y-%m-%d").map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default()))
+            NaiveDateTime::parse_from_str(v, "%Y-%m-%d %H:%M").or_else(|_| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .map(|d| d.and_hms_opt(0, 0, 0).unwrap_or_default())
+            })
         })
         .map_err(|e| format!("not a timestamp ({e})"))
 }
@@ -446,9 +480,15 @@ fn parse_naive(v: &str) -> VResult<NaiveDateTime> {
 fn to_unit(secs: i64, nanos: u32, unit: TimeUnit) -> VResult<i64> {
     let r = match unit {
         TimeUnit::Second => Some(secs),
-        TimeUnit::Millisecond => secs.checked_mul(1_000).and_then(|s| s.checked_add(i64::from(nanos / 1_000_000))),
-        TimeUnit::Microsecond => secs.checked_mul(1_000_000).and_then(|s| s.checked_add(i64::from(nanos / 1_000))),
-        TimeUnit::Nanosecond => secs.checked_mul(1_000_000_000).and_then(|s| s.checked_add(i64::from(nanos))),
+        TimeUnit::Millisecond => secs
+            .checked_mul(1_000)
+            .and_then(|s| s.checked_add(i64::from(nanos / 1_000_000))),
+        TimeUnit::Microsecond => secs
+            .checked_mul(1_000_000)
+            .and_then(|s| s.checked_add(i64::from(nanos / 1_000))),
+        TimeUnit::Nanosecond => secs
+            .checked_mul(1_000_000_000)
+            .and_then(|s| s.checked_add(i64::from(nanos))),
     };
     r.ok_or_else(|| "out of range for the timestamp unit".to_string())
 }
@@ -458,7 +498,10 @@ fn to_unit(secs: i64, nanos: u32, unit: TimeUnit) -> VResult<i64> {
 pub(crate) fn parse_timestamp(v: &str, unit: TimeUnit, with_zone: bool) -> VResult<i64> {
     let (naive, zone) = if with_zone {
         match v.rsplit_once(' ') {
-            Some((dt, zone)) if zone.contains(|c: char| c.is_ascii_alphabetic() || c == '+' || c == '-') && dt.len() >= 10 => {
+            Some((dt, zone))
+                if zone.contains(|c: char| c.is_ascii_alphabetic() || c == '+' || c == '-')
+                    && dt.len() >= 10 =>
+            {
                 (parse_naive(dt)?, Some(zone))
             }
             _ => (parse_naive(v)?, None),
@@ -469,7 +512,9 @@ pub(crate) fn parse_timestamp(v: &str, unit: TimeUnit, with_zone: bool) -> VResu
     let utc = match zone {
         None | Some("UTC" | "Z" | "Etc/UTC" | "GMT") => naive.and_utc(),
         Some(zone) => {
-            let tz: Tz = zone.parse().map_err(|e| format!("unknown time zone '{zone}': {e}"))?;
+            let tz: Tz = zone
+                .parse()
+                .map_err(|e| format!("unknown time zone '{zone}': {e}"))?;
             tz.from_local_datetime(&naive)
                 .earliest()
                 .ok_or_else(|| format!("{naive} does not exist in time zone {zone}"))?
@@ -483,7 +528,11 @@ pub(crate) fn parse_timestamp(v: &str, unit: TimeUnit, with_zone: bool) -> VResu
 pub(crate) fn parse_time(v: &str, unit: TimeUnit) -> VResult<i64> {
     let t = NaiveTime::parse_from_str(v, "%H:%M:%S%.f").map_err(|e| format!("not a time ({e})"))?;
     use chrono::Timelike;
-    to_unit(i64::from(t.num_seconds_from_midnight()), t.nanosecond(), unit)
+    to_unit(
+        i64::from(t.num_seconds_from_midnight()),
+        t.nanosecond(),
+        unit,
+    )
 }
 
 /// Lowercase hex bytes separated by spaces (`01 ab ff`); plain hex (`01abff`) is accepted too.
@@ -511,21 +560,36 @@ pub(crate) fn parse_hex(v: &str) -> VResult<Vec<u8>> {
 /// `interval year to month` rendered `Y-M` (`-1-2` for minus 14 months) as months.
 pub(crate) fn parse_year_month(v: &str) -> VResult<i32> {
     let (neg, rest) = v.strip_prefix('-').map_or((false, v), |r| (true, r));
-    let (y, m) = rest.split_once('-').ok_or("expected years-months such as 1-2")?;
+    let (y, m) = rest
+        .split_once('-')
+        .ok_or("expected years-months such as 1-2")?;
     let y: i32 = y.parse().map_err(|_| "bad years")?;
     let m: i32 = m.parse().map_err(|_| "bad months")?;
-    let months = y.checked_mul(12).and_then(|y| y.checked_add(m)).ok_or("out of range")?;
+    let months = y
+        .checked_mul(12)
+        .and_then(|y| y.checked_add(m))
+        .ok_or("out of range")?;
     Ok(if neg { -months } else { months })
 }
 
 /// `interval day to second` rendered `D HH:MM:SS.fff` (optionally negative).
 pub(crate) fn parse_day_time(v: &str) -> VResult<IntervalDayTime> {
     let (neg, rest) = v.strip_prefix('-').map_or((false, v), |r| (true, r));
-    let (d, t) = rest.split_once(' ').ok_or("expected days and time such as 2 03:04:05.678")?;
+    let (d, t) = rest
+        .split_once(' ')
+        .ok_or("expected days and time such as 2 03:04:05.678")?;
     let days: i32 = d.parse().map_err(|_| "bad days")?;
     let mut parts = t.splitn(3, ':');
-    let h: i64 = parts.next().unwrap_or("").parse().map_err(|_| "bad hours")?;
-    let m: i64 = parts.next().unwrap_or("").parse().map_err(|_| "bad minutes")?;
+    let h: i64 = parts
+        .next()
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| "bad hours")?;
+    let m: i64 = parts
+        .next()
+        .unwrap_or("")
+        .parse()
+        .map_err(|_| "bad minutes")?;
     let s = parts.next().ok_or("missing seconds")?;
     let (secs, frac) = s.split_once('.').unwrap_or((s, ""));
     let secs: i64 = secs.parse().map_err(|_| "bad seconds")?;
@@ -538,7 +602,11 @@ pub(crate) fn parse_day_time(v: &str) -> VResult<IntervalDayTime> {
     }
     let ms = ((h * 60 + m) * 60 + secs) * 1000 + ms_frac;
     let ms = i32::try_from(ms).map_err(|_| "out of range")?;
-    Ok(if neg { IntervalDayTime::new(-days, -ms) } else { IntervalDayTime::new(days, ms) })
+    Ok(if neg {
+        IntervalDayTime::new(-days, -ms)
+    } else {
+        IntervalDayTime::new(days, ms)
+    })
 }
 
 #[cfg(test)]
@@ -561,8 +629,16 @@ mod tests {
             parse_decimal("0.12345678901234567890123456789012345678", 38, 38).unwrap(),
             12_345_678_901_234_567_890_123_456_789_012_345_678
         );
-        assert!(parse_decimal("1.234", 10, 2).unwrap_err().contains("fractional digits"));
-        assert!(parse_decimal("123456", 5, 0).unwrap_err().contains("precision 5"));
+        assert!(
+            parse_decimal("1.234", 10, 2)
+                .unwrap_err()
+                .contains("fractional digits")
+        );
+        assert!(
+            parse_decimal("123456", 5, 0)
+                .unwrap_err()
+                .contains("precision 5")
+        );
         assert!(parse_decimal("1e5", 10, 0).is_err());
         assert!(parse_decimal("", 10, 0).is_err());
         assert!(parse_decimal("-", 10, 0).is_err());
@@ -579,6 +655,9 @@ mod tests {
         assert_eq!(parse_float("4.9E-324").unwrap(), f64::from_bits(1));
         assert_eq!(parse_float("1.7976931348623157E308").unwrap(), f64::MAX);
         assert!(parse_float("abc").is_err());
+        assert_eq!(parse_float32("3.4028235E38").unwrap(), f32::MAX);
+        assert_eq!(parse_float32("1.4E-45").unwrap(), f32::from_bits(1));
+        assert_eq!(parse_float32("0.1").unwrap(), 0.1f32);
     }
 
     #[test]
@@ -587,20 +666,54 @@ mod tests {
         assert_eq!(parse_date("1969-12-31").unwrap(), -1);
         let ms = parse_timestamp("2020-01-01 12:34:56.789", TimeUnit::Millisecond, false).unwrap();
         assert_eq!(ms, 1_577_882_096_789);
-        assert_eq!(parse_timestamp("2020-01-01 12:34:56", TimeUnit::Millisecond, false).unwrap(), 1_577_882_096_000);
-        assert_eq!(parse_timestamp("2020-01-01T12:34:56.789", TimeUnit::Microsecond, false).unwrap(), 1_577_882_096_789_000);
-        assert_eq!(parse_timestamp("2020-01-01 12:34:56.789 UTC", TimeUnit::Millisecond, true).unwrap(), ms);
         assert_eq!(
-            parse_timestamp("2020-01-01 13:34:56.789 Europe/Berlin", TimeUnit::Millisecond, true).unwrap(),
+            parse_timestamp("2020-01-01 12:34:56", TimeUnit::Millisecond, false).unwrap(),
+            1_577_882_096_000
+        );
+        assert_eq!(
+            parse_timestamp("2020-01-01T12:34:56.789", TimeUnit::Microsecond, false).unwrap(),
+            1_577_882_096_789_000
+        );
+        assert_eq!(
+            parse_timestamp("2020-01-01 12:34:56.789 UTC", TimeUnit::Millisecond, true).unwrap(),
             ms
         );
-        assert_eq!(parse_timestamp("2020-01-01 14:34:56.789 +02:00", TimeUnit::Millisecond, true).unwrap(), ms);
-        assert!(parse_timestamp("2020-01-01 12:34:56.789 Mars/Base", TimeUnit::Millisecond, true)
+        assert_eq!(
+            parse_timestamp(
+                "2020-01-01 13:34:56.789 Europe/Berlin",
+                TimeUnit::Millisecond,
+                true
+            )
+            .unwrap(),
+            ms
+        );
+        assert_eq!(
+            parse_timestamp(
+                "2020-01-01 14:34:56.789 +02:00",
+                TimeUnit::Millisecond,
+                true
+            )
+            .unwrap(),
+            ms
+        );
+        assert!(
+            parse_timestamp(
+                "2020-01-01 12:34:56.789 Mars/Base",
+                TimeUnit::Millisecond,
+                true
+            )
             .unwrap_err()
-            .contains("Mars/Base"));
+            .contains("Mars/Base")
+        );
         assert!(parse_timestamp("yesterday", TimeUnit::Millisecond, false).is_err());
-        assert_eq!(parse_time("12:34:56.789", TimeUnit::Millisecond).unwrap(), 45_296_789);
-        assert_eq!(parse_time("00:00:01", TimeUnit::Microsecond).unwrap(), 1_000_000);
+        assert_eq!(
+            parse_time("12:34:56.789", TimeUnit::Millisecond).unwrap(),
+            45_296_789
+        );
+        assert_eq!(
+            parse_time("00:00:01", TimeUnit::Microsecond).unwrap(),
+            1_000_000
+        );
     }
 
     #[test]
@@ -612,8 +725,14 @@ mod tests {
         assert!(parse_hex("zz").is_err());
         assert_eq!(parse_year_month("1-2").unwrap(), 14);
         assert_eq!(parse_year_month("-1-2").unwrap(), -14);
-        assert_eq!(parse_day_time("2 03:04:05.678").unwrap(), IntervalDayTime::new(2, 11_045_678));
-        assert_eq!(parse_day_time("-0 00:00:01.5").unwrap(), IntervalDayTime::new(0, -1_500));
+        assert_eq!(
+            parse_day_time("2 03:04:05.678").unwrap(),
+            IntervalDayTime::new(2, 11_045_678)
+        );
+        assert_eq!(
+            parse_day_time("-0 00:00:01.5").unwrap(),
+            IntervalDayTime::new(0, -1_500)
+        );
         assert!(parse_bool("yes").is_err());
     }
 
@@ -628,7 +747,12 @@ mod tests {
         ]));
         let mut dec = BatchDecoder::new(Arc::clone(&schema), 4).unwrap();
         for (i, s, t, d) in [
-            (Some("1"), Some(""), Some("2020-01-01 00:00:00.001"), Some("1970-01-11")),
+            (
+                Some("1"),
+                Some(""),
+                Some("2020-01-01 00:00:00.001"),
+                Some("1970-01-11"),
+            ),
             (None, None, None, None),
         ] {
             dec.push(0, i).unwrap();
@@ -646,12 +770,25 @@ mod tests {
         let s = b.column(1).as_string::<i32>();
         assert!(s.is_valid(0) && s.value(0).is_empty());
         assert!(s.is_null(1));
-        assert_eq!(b.column(2).as_primitive::<TimestampMillisecondType>().value(0), 1_577_836_800_001);
-        assert_eq!(b.column(3).as_primitive::<datafusion::arrow::datatypes::Date32Type>().value(0), 10);
+        assert_eq!(
+            b.column(2)
+                .as_primitive::<TimestampMillisecondType>()
+                .value(0),
+            1_577_836_800_001
+        );
+        assert_eq!(
+            b.column(3)
+                .as_primitive::<datafusion::arrow::datatypes::Date32Type>()
+                .value(0),
+            10
+        );
         assert!(dec.flush().unwrap().is_none());
 
         let err = dec.push(0, Some("x1")).unwrap_err().to_string();
-        assert!(err.contains("column 'i'") && err.contains("row 3") && err.contains("'x1'"), "{err}");
+        assert!(
+            err.contains("column 'i'") && err.contains("row 3") && err.contains("'x1'"),
+            "{err}"
+        );
         let err = dec.push(7, Some("x")).unwrap_err().to_string();
         assert!(err.contains("more than the 5 expected columns"), "{err}");
     }
@@ -660,7 +797,11 @@ mod tests {
     fn nested_values_come_from_json_text() {
         let list = DataType::List(Arc::new(Field::new("item", DataType::Int64, true)));
         let st = DataType::Struct(
-            vec![Field::new("a", DataType::Int32, true), Field::new("b", DataType::Utf8, true)].into(),
+            vec![
+                Field::new("a", DataType::Int32, true),
+                Field::new("b", DataType::Utf8, true),
+            ]
+            .into(),
         );
         let map = crate::types::athena_to_arrow("map<varchar,double>").unwrap();
         let schema = Arc::new(Schema::new(vec![

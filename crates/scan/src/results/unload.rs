@@ -5,19 +5,19 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use bytes::Bytes;
 use datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions;
 use datafusion::parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use futures::future::{BoxFuture, FutureExt};
-use std::ops::Range;
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
+use std::ops::Range;
 
 use super::split_s3_url;
 use crate::error::{Error, Result};
@@ -40,10 +40,20 @@ pub(crate) fn unsupported_reason(schema: &SchemaRef, staging: Option<&str>) -> O
             ));
         }
         if f.name().is_empty() || !seen.insert(f.name().to_ascii_lowercase()) {
-            return Some(format!("UNLOAD needs unique, non-empty column names; '{}' is not", f.name()));
+            return Some(format!(
+                "UNLOAD needs unique, non-empty column names; '{}' is not",
+                f.name()
+            ));
         }
     }
     None
+}
+
+/// Whether a FAILED UNLOAD was refused for what it would write (so the plain query may work).
+pub(crate) fn is_unload_refusal(message: &str) -> bool {
+    let m = message.to_ascii_uppercase();
+    m.contains("NOT_SUPPORTED")
+        && (m.contains("UNLOAD") || m.contains("TYPE") || m.contains("COLUMN"))
 }
 
 /// `UNLOAD (<sql>) TO '<target>' WITH (format = 'PARQUET', compression = 'SNAPPY')`.
@@ -67,7 +77,9 @@ impl Drop for Cleanup {
         if files.is_empty() {
             return;
         }
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
         let store = Arc::clone(&self.store);
         handle.spawn(async move {
             for f in files {
@@ -91,7 +103,9 @@ pub(crate) async fn run(
         .ok_or_else(|| Error::UnloadUnsupported("S3StagingDirectory is not set".into()))?;
     let target = staging.join(&format!("unload/{}/", uuid::Uuid::new_v4()));
     let (bucket, prefix) = split_s3_url(&target)?;
-    let done = runner.run_query(&unload_sql(sql, &target), &metrics).await?;
+    let done = runner
+        .run_query(&unload_sql(sql, &target), &metrics)
+        .await?;
     let store = runner.store(&bucket)?;
 
     // The files: from the data manifest when there is one, else by listing the prefix.
@@ -103,13 +117,27 @@ pub(crate) async fn run(
             let text = mstore
                 .get(&mp)
                 .await
-                .map_err(|source| Error::S3 { location: manifest.clone(), source })?
+                .map_err(|source| Error::S3 {
+                    location: manifest.clone(),
+                    source,
+                })?
                 .bytes()
                 .await
-                .map_err(|source| Error::S3 { location: manifest.clone(), source })?;
-            for line in String::from_utf8_lossy(&text).lines().map(str::trim).filter(|l| !l.is_empty()) {
+                .map_err(|source| Error::S3 {
+                    location: manifest.clone(),
+                    source,
+                })?;
+            for line in String::from_utf8_lossy(&text)
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+            {
                 let (b, p) = split_s3_url(line)?;
-                let s = if b == bucket { Arc::clone(&store) } else { runner.store(&b)? };
+                let s = if b == bucket {
+                    Arc::clone(&store)
+                } else {
+                    runner.store(&b)?
+                };
                 files.push((s, p));
             }
         }
@@ -119,7 +147,10 @@ pub(crate) async fn run(
                 .map_ok(|m| m.location)
                 .try_collect()
                 .await
-                .map_err(|source| Error::S3 { location: target.clone(), source })?;
+                .map_err(|source| Error::S3 {
+                    location: target.clone(),
+                    source,
+                })?;
             listed.sort();
             files.extend(listed.into_iter().map(|p| (Arc::clone(&store), p)));
         }
@@ -129,7 +160,11 @@ pub(crate) async fn run(
         files: if runner.keep_unload_files() {
             Vec::new()
         } else {
-            files.iter().filter(|(_, p)| p.as_ref().starts_with(prefix.as_ref())).map(|(_, p)| p.clone()).collect()
+            files
+                .iter()
+                .filter(|(_, p)| p.as_ref().starts_with(prefix.as_ref()))
+                .map(|(_, p)| p.clone())
+                .collect()
         },
     };
     let batch_size = runner.csv.batch_size;
@@ -139,12 +174,16 @@ pub(crate) async fn run(
         .then(move |(store, path)| {
             let bytes = bytes.clone();
             async move {
-                let meta = store
-                    .head(&path)
-                    .await
-                    .map_err(|source| Error::S3 { location: path.to_string(), source })?;
+                let meta = store.head(&path).await.map_err(|source| Error::S3 {
+                    location: path.to_string(),
+                    source,
+                })?;
                 bytes.add(meta.size as usize);
-                let reader = ObjectReader { store, path, size: meta.size };
+                let reader = ObjectReader {
+                    store,
+                    path,
+                    size: meta.size,
+                };
                 let s = ParquetRecordBatchStreamBuilder::new(reader)
                     .await?
                     .with_batch_size(batch_size)
@@ -175,15 +214,30 @@ fn parquet_io(e: object_store::Error) -> ParquetError {
 }
 
 impl AsyncFileReader for ObjectReader {
-    fn get_bytes(&mut self, range: Range<u64>) -> BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
-        async move { self.store.get_range(&self.path, range).await.map_err(parquet_io) }.boxed()
+    fn get_bytes(
+        &mut self,
+        range: Range<u64>,
+    ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
+        async move {
+            self.store
+                .get_range(&self.path, range)
+                .await
+                .map_err(parquet_io)
+        }
+        .boxed()
     }
 
     fn get_byte_ranges(
         &mut self,
         ranges: Vec<Range<u64>>,
     ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Vec<Bytes>>> {
-        async move { self.store.get_ranges(&self.path, &ranges).await.map_err(parquet_io) }.boxed()
+        async move {
+            self.store
+                .get_ranges(&self.path, &ranges)
+                .await
+                .map_err(parquet_io)
+        }
+        .boxed()
     }
 
     fn get_metadata<'a>(
@@ -226,8 +280,13 @@ fn to_schema(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
             }
         })
         .collect::<Result<Vec<_>>>()?;
-    let options = datafusion::arrow::record_batch::RecordBatchOptions::new().with_row_count(Some(batch.num_rows()));
-    Ok(RecordBatch::try_new_with_options(Arc::clone(schema), columns, &options)?)
+    let options = datafusion::arrow::record_batch::RecordBatchOptions::new()
+        .with_row_count(Some(batch.num_rows()));
+    Ok(RecordBatch::try_new_with_options(
+        Arc::clone(schema),
+        columns,
+        &options,
+    )?)
 }
 
 #[cfg(test)]
@@ -244,20 +303,45 @@ mod tests {
     }
 
     #[test]
+    fn recognises_athenas_unload_refusals() {
+        assert!(is_unload_refusal(
+            "NOT_SUPPORTED: Unsupported Hive type: time"
+        ));
+        assert!(is_unload_refusal(
+            "NOT_SUPPORTED: UNLOAD column name a appears twice"
+        ));
+        assert!(!is_unload_refusal(
+            "line 1:8: Column 'x' cannot be resolved"
+        ));
+    }
+
+    #[test]
     fn refuses_what_unload_cannot_write() {
         let ok: SchemaRef = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)]));
         assert!(unsupported_reason(&ok, Some("s3://b/")).is_none());
-        assert!(unsupported_reason(&ok, None).unwrap().contains("S3StagingDirectory"));
+        assert!(
+            unsupported_reason(&ok, None)
+                .unwrap()
+                .contains("S3StagingDirectory")
+        );
         let tz: SchemaRef = Arc::new(Schema::new(vec![Field::new(
             "t",
             DataType::Timestamp(TimeUnit::Millisecond, Some("UTC".into())),
             true,
         )]));
-        assert!(unsupported_reason(&tz, Some("s3://b/")).unwrap().contains("column 't'"));
+        assert!(
+            unsupported_reason(&tz, Some("s3://b/"))
+                .unwrap()
+                .contains("column 't'")
+        );
         let dup: SchemaRef = Arc::new(Schema::new(vec![
             Field::new("a", DataType::Int32, true),
             Field::new("A", DataType::Int32, true),
         ]));
-        assert!(unsupported_reason(&dup, Some("s3://b/")).unwrap().contains("unique"));
+        assert!(
+            unsupported_reason(&dup, Some("s3://b/"))
+                .unwrap()
+                .contains("unique")
+        );
     }
 }
