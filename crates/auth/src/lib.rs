@@ -9,6 +9,7 @@ mod adfs;
 mod assume_role;
 mod azure;
 mod cache;
+mod cognito;
 mod context;
 mod error;
 mod html;

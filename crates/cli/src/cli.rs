@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use datafusion_athena_config::{CONNECTION_ENV, ConnectionOptions, Result};
 
-use crate::commands::check;
+use crate::commands::{check, emulator};
 
 /// Query Amazon Athena with Apache DataFusion.
 #[derive(Debug, Parser)]
@@ -23,6 +23,9 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Parse and validate the connection, print the resolved options as JSON (secrets as "***").
     Check(check::Args),
+    /// Serve a directory of Parquet/CSV tables as a local Athena + Glue + S3 service and print
+    /// a connection string for it.
+    Emulator(emulator::Args),
 }
 
 impl Cli {

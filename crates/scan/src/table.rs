@@ -297,7 +297,7 @@ impl ExecutionPlan for AthenaScanExec {
                 let count_schema = Arc::new(Schema::new(vec![Field::new(
                     "row_count",
                     DataType::Int64,
-                    false,
+                    true,
                 )]));
                 let counts = self.executor.execute(&self.sql, count_schema)?;
                 let schema = Arc::clone(&self.schema);
@@ -361,4 +361,117 @@ fn zero_column_batches(
         left -= n;
     }
     Ok(futures::stream::iter(batches))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use datafusion::arrow::array::Int64Array;
+    use datafusion::physical_plan::collect;
+    use datafusion::prelude::SessionContext;
+
+    use super::*;
+
+    /// Answers every statement with the given counts and records it.
+    #[derive(Debug)]
+    struct Counts {
+        counts: Vec<Option<i64>>,
+        sent: Mutex<Vec<String>>,
+    }
+
+    impl QueryExecutor for Counts {
+        fn execute(&self, sql: &str, schema: SchemaRef) -> Result<SendableRecordBatchStream> {
+            self.sent.lock().expect("lock").push(sql.to_string());
+            let batch = RecordBatch::try_new(
+                Arc::clone(&schema),
+                vec![Arc::new(Int64Array::from(self.counts.clone()))],
+            )?;
+            Ok(Box::pin(RecordBatchStreamAdapter::new(
+                schema,
+                futures::stream::iter(vec![Ok(batch)]),
+            )))
+        }
+    }
+
+    fn table(counts: Vec<Option<i64>>) -> (AthenaTable, Arc<Counts>) {
+        let executor = Arc::new(Counts {
+            counts,
+            sent: Mutex::new(Vec::new()),
+        });
+        let schema = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)]));
+        let table = AthenaTable::new(
+            AthenaTableName::new("db", "t"),
+            schema,
+            Arc::clone(&executor) as Arc<dyn QueryExecutor>,
+        );
+        (table, executor)
+    }
+
+    async fn rows(table: &AthenaTable, limit: Option<usize>) -> (usize, usize) {
+        let ctx = SessionContext::new();
+        let plan = table
+            .scan(&ctx.state(), Some(&vec![]), &[], limit)
+            .await
+            .expect("scan");
+        let batches = collect(plan, ctx.task_ctx()).await.expect("collect");
+        assert!(batches.iter().all(|b| b.num_columns() == 0));
+        (batches.iter().map(RecordBatch::num_rows).sum(), batches.len())
+    }
+
+    #[tokio::test]
+    async fn a_count_becomes_that_many_column_less_rows() {
+        let (t, executor) = table(vec![Some(20_000)]);
+        assert_eq!(rows(&t, None).await, (20_000, 3));
+        assert_eq!(rows(&t, Some(5)).await, (5, 1));
+        assert_eq!(
+            executor.sent.lock().expect("lock").as_slice(),
+            [
+                "SELECT count(*) AS \"row_count\" FROM \"db\".\"t\"",
+                "SELECT count(*) AS \"row_count\" FROM \"db\".\"t\""
+            ]
+        );
+        let (t, _) = table(vec![Some(0)]);
+        assert_eq!(rows(&t, None).await, (0, 0));
+        let (t, _) = table(vec![Some(2), None, Some(3)]);
+        assert_eq!(rows(&t, None).await, (5, 1));
+    }
+
+    #[tokio::test]
+    async fn a_negative_count_is_an_error() {
+        let (t, _) = table(vec![Some(-1)]);
+        let ctx = SessionContext::new();
+        let plan = t.scan(&ctx.state(), Some(&vec![]), &[], None).await.expect("scan");
+        let err = collect(plan, ctx.task_ctx()).await.expect_err("negative");
+        assert!(err.to_string().contains("negative count -1"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn filters_are_exact_or_unsupported_and_bad_projections_fail() {
+        use datafusion::logical_expr::{col, lit};
+        let (t, _) = table(vec![Some(1)]);
+        let pushable = col("a").gt(lit(1));
+        let local = col("a").gt(Expr::ScalarVariable(
+            Arc::new(Field::new("v", DataType::Int32, true)),
+            vec!["@v".into()],
+        ));
+        assert_eq!(
+            t.supports_filters_pushdown(&[&pushable, &local]).expect("pushdown"),
+            vec![
+                TableProviderFilterPushDown::Exact,
+                TableProviderFilterPushDown::Unsupported
+            ]
+        );
+        let off = table(vec![Some(1)]).0.with_filter_pushdown(false);
+        assert_eq!(
+            off.supports_filters_pushdown(&[&pushable]).expect("pushdown"),
+            vec![TableProviderFilterPushDown::Unsupported]
+        );
+        let err = t.scan_sql(Some(&vec![3]), &[], None).expect_err("out of range");
+        assert!(err.to_string().contains("projection index 3"), "{err}");
+        let err = t
+            .scan_sql(None, &[col("a").eq(col("missing"))], None)
+            .expect_err("not translatable");
+        assert!(err.to_string().contains("missing"), "{err}");
+    }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub(crate) mod check;
+pub(crate) mod emulator;
 
 use crate::cli::{Cli, Command};
 
@@ -33,5 +34,14 @@ impl CommandError {
 pub(crate) fn run(cli: &Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Check(args) => check::run(cli, args),
+        Command::Emulator(args) => emulator::run(cli, args),
     }
+}
+
+/// A multi-threaded tokio runtime for the commands that talk to services.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, CommandError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| CommandError::failure(format!("cannot start the async runtime: {e}")))
 }

@@ -401,12 +401,26 @@ async fn get_range(
     }
 }
 
+/// The first part is small (at most [`FIRST_PART`]) so the first batch arrives quickly; the
+/// rest are `part` bytes.
 fn split_ranges(size: u64, part: u64) -> Vec<Range<u64>> {
     let part = part.max(1);
-    (0..size.div_ceil(part))
-        .map(|i| i * part..((i + 1) * part).min(size))
-        .collect()
+    let first = part.min(FIRST_PART).min(size);
+    let mut out = Vec::with_capacity((size / part) as usize + 2);
+    if first > 0 {
+        out.push(0..first);
+    }
+    let mut start = first;
+    while start < size {
+        let end = (start + part).min(size);
+        out.push(start..end);
+        start = end;
+    }
+    out
 }
+
+/// The size of the first ranged GET.
+const FIRST_PART: u64 = 256 * 1024;
 
 #[cfg(test)]
 mod tests {
@@ -525,6 +539,17 @@ mod tests {
         assert_eq!(split_ranges(0, 4), Vec::<Range<u64>>::new());
         assert_eq!(split_ranges(10, 4), vec![0..4, 4..8, 8..10]);
         assert_eq!(split_ranges(8, 4), vec![0..4, 4..8]);
+        let mib = 1024 * 1024;
+        assert_eq!(
+            split_ranges(20 * mib, 8 * mib),
+            vec![
+                0..FIRST_PART,
+                FIRST_PART..FIRST_PART + 8 * mib,
+                FIRST_PART + 8 * mib..FIRST_PART + 16 * mib,
+                FIRST_PART + 16 * mib..20 * mib
+            ]
+        );
+        assert_eq!(split_ranges(1000, 8 * mib), vec![0..1000]);
     }
 
     #[tokio::test]

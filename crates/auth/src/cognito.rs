@@ -1,0 +1,233 @@
+//! AwsCognitoBasic: a Cognito user pool sign-in with the password (USER_PASSWORD_AUTH), then the
+//! identity pool's credentials for the id token (GetId, GetCredentialsForIdentity). All calls
+//! are unsigned JSON calls; `Endpoint` overrides both services' URLs (local emulators).
+
+use std::time::{Duration, SystemTime};
+
+use async_trait::async_trait;
+use aws_credential_types::Credentials;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use datafusion_athena_config::{ConnectionOptions, Secret};
+use hmac::{Hmac, Mac};
+use serde_json::{Value, json};
+use sha2::Sha256;
+
+use crate::error::{Error, Result};
+use crate::refresh::Fetch;
+
+const SCHEME: &str = "AwsCognitoBasic";
+const PROVIDER_NAME: &str = "datafusion-athena-cognito";
+
+/// User pool + identity pool login.
+#[derive(Debug)]
+pub(crate) struct Cognito {
+    http: reqwest::Client,
+    idp_url: String,
+    identity_url: String,
+    region: String,
+    pool_id: String,
+    client_id: String,
+    client_secret: Option<Secret>,
+    identity_pool_id: String,
+    user: String,
+    password: Secret,
+}
+
+fn required(value: &Option<String>, option: &'static str, hint: &'static str) -> Result<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .ok_or(Error::MissingOption {
+            scheme: SCHEME,
+            option,
+            hint,
+        })
+}
+
+impl Cognito {
+    pub(crate) fn new(opts: &ConnectionOptions) -> Result<Self> {
+        let c = &opts.auth.cognito;
+        let pool_id = required(
+            &c.user_pool_id,
+            "AWSUserPoolId",
+            "set AWSUserPoolId to the user pool id (region_id)",
+        )?;
+        let client_id = required(
+            &c.user_pool_client_app_id,
+            "AWSUserPoolClientAppId",
+            "set AWSUserPoolClientAppId to the app client id of the user pool",
+        )?;
+        let identity_pool_id = required(
+            &c.identity_pool_id,
+            "AWSIdentityPoolId",
+            "set AWSIdentityPoolId to the identity pool that issues AWS credentials",
+        )?;
+        let region = c
+            .region
+            .clone()
+            .filter(|r| !r.trim().is_empty())
+            .or_else(|| pool_id.split_once('_').map(|(r, _)| r.to_string()))
+            .or_else(|| opts.region.as_ref().map(|r| r.code().to_string()))
+            .ok_or(Error::MissingOption {
+                scheme: SCHEME,
+                option: "AWSCognitoRegion",
+                hint: "set AWSCognitoRegion to the user pool's region",
+            })?;
+        let (user, password) = crate::saml::user_password(SCHEME, opts)?;
+        let endpoint = opts.endpoints.all.clone();
+        Ok(Self {
+            http: crate::saml::http_client(SCHEME)?,
+            idp_url: endpoint
+                .clone()
+                .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/")),
+            identity_url: endpoint
+                .unwrap_or_else(|| format!("https://cognito-identity.{region}.amazonaws.com/")),
+            region,
+            pool_id,
+            client_id,
+            client_secret: c
+                .user_pool_client_app_secret
+                .clone()
+                .filter(|s| !s.is_empty()),
+            identity_pool_id,
+            user,
+            password,
+        })
+    }
+
+    /// `SECRET_HASH = base64(HMAC-SHA256(client secret, user name + client id))`.
+    fn secret_hash(&self, secret: &Secret) -> Result<String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).map_err(|e| {
+            Error::InvalidOption {
+                scheme: SCHEME,
+                option: "AWSUserPoolClientAppSecret",
+                message: e.to_string(),
+            }
+        })?;
+        mac.update(self.user.as_bytes());
+        mac.update(self.client_id.as_bytes());
+        Ok(STANDARD.encode(mac.finalize().into_bytes()))
+    }
+
+    async fn call(
+        &self,
+        step: &'static str,
+        url: &str,
+        target: &str,
+        body: Value,
+    ) -> Result<Value> {
+        let sent = self
+            .http
+            .post(url)
+            .header("content-type", "application/x-amz-json-1.1")
+            .header("x-amz-target", target)
+            .body(body.to_string())
+            .send()
+            .await;
+        let (_, status, text) = crate::saml::body(SCHEME, step, sent).await?;
+        let v: Value = serde_json::from_str(&text).map_err(|_| Error::Protocol {
+            scheme: SCHEME,
+            step,
+            message: format!("HTTP {} with a body that is not JSON", status.as_u16()),
+        })?;
+        if !status.is_success() {
+            let kind = v["__type"].as_str().unwrap_or("error");
+            let kind = kind.rsplit('#').next().unwrap_or(kind);
+            let message = v["message"]
+                .as_str()
+                .or(v["Message"].as_str())
+                .unwrap_or_default();
+            return Err(Error::Rejected {
+                scheme: SCHEME,
+                step,
+                message: format!("{kind}: {message}"),
+            });
+        }
+        Ok(v)
+    }
+}
+
+#[async_trait]
+impl Fetch for Cognito {
+    async fn fetch(&self) -> Result<Credentials> {
+        const SIGN_IN: &str = "user pool InitiateAuth (USER_PASSWORD_AUTH)";
+        const GET_ID: &str = "identity pool GetId";
+        const GET_CREDS: &str = "identity pool GetCredentialsForIdentity";
+        let mut params = json!({ "USERNAME": self.user, "PASSWORD": self.password.expose() });
+        if let Some(secret) = &self.client_secret {
+            params["SECRET_HASH"] = Value::String(self.secret_hash(secret)?);
+        }
+        let body = json!({ "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": self.client_id, "AuthParameters": params });
+        let auth = self
+            .call(
+                SIGN_IN,
+                &self.idp_url,
+                "AWSCognitoIdentityProviderService.InitiateAuth",
+                body,
+            )
+            .await?;
+        if let Some(challenge) = auth["ChallengeName"].as_str() {
+            return Err(Error::Rejected {
+                scheme: SCHEME,
+                step: SIGN_IN,
+                message: format!(
+                    "the user pool asks for {challenge}, which a connection cannot answer (complete it in the app first)"
+                ),
+            });
+        }
+        let id_token = auth["AuthenticationResult"]["IdToken"]
+            .as_str()
+            .ok_or(Error::Protocol {
+                scheme: SCHEME,
+                step: SIGN_IN,
+                message: "no AuthenticationResult.IdToken".into(),
+            })?;
+        let provider = format!("cognito-idp.{}.amazonaws.com/{}", self.region, self.pool_id);
+        let logins = json!({ provider: id_token });
+        let id = self
+            .call(
+                GET_ID,
+                &self.identity_url,
+                "AWSCognitoIdentityService.GetId",
+                json!({ "IdentityPoolId": self.identity_pool_id, "Logins": logins }),
+            )
+            .await?;
+        let identity_id = id["IdentityId"].as_str().ok_or(Error::Protocol {
+            scheme: SCHEME,
+            step: GET_ID,
+            message: "no IdentityId".into(),
+        })?;
+        let out = self
+            .call(
+                GET_CREDS,
+                &self.identity_url,
+                "AWSCognitoIdentityService.GetCredentialsForIdentity",
+                json!({ "IdentityId": identity_id, "Logins": logins }),
+            )
+            .await?;
+        let c = &out["Credentials"];
+        let field = |name: &str| {
+            c[name].as_str().map(str::to_string).ok_or(Error::Protocol {
+                scheme: SCHEME,
+                step: GET_CREDS,
+                message: format!("Credentials.{name} is missing"),
+            })
+        };
+        let expiration = c["Expiration"].as_f64().ok_or(Error::Protocol {
+            scheme: SCHEME,
+            step: GET_CREDS,
+            message: "Credentials.Expiration is missing".into(),
+        })?;
+        let expiry = SystemTime::UNIX_EPOCH + Duration::from_secs_f64(expiration.max(0.0));
+        Ok(Credentials::new(
+            field("AccessKeyId")?,
+            field("SecretKey")?,
+            Some(field("SessionToken")?),
+            Some(expiry),
+            PROVIDER_NAME,
+        ))
+    }
+}
