@@ -16,7 +16,8 @@ use sha2::Sha256;
 use crate::error::{Error, Result};
 use crate::refresh::Fetch;
 
-const SCHEME: &str = "AwsCognitoBasic";
+const BASIC: &str = "AwsCognitoBasic";
+const SRP: &str = "AwsCognitoSrp";
 const PROVIDER_NAME: &str = "datafusion-athena-cognito";
 
 /// User pool + identity pool login.
@@ -32,9 +33,16 @@ pub(crate) struct Cognito {
     identity_pool_id: String,
     user: String,
     password: Secret,
+    scheme: &'static str,
+    ctx: crate::context::AuthContext,
 }
 
-fn required(value: &Option<String>, option: &'static str, hint: &'static str) -> Result<String> {
+fn required(
+    scheme: &'static str,
+    value: &Option<String>,
+    option: &'static str,
+    hint: &'static str,
+) -> Result<String> {
     value
         .as_deref()
         .map(str::trim)
@@ -48,19 +56,27 @@ fn required(value: &Option<String>, option: &'static str, hint: &'static str) ->
 }
 
 impl Cognito {
-    pub(crate) fn new(opts: &ConnectionOptions) -> Result<Self> {
+    pub(crate) fn new(
+        srp: bool,
+        opts: &ConnectionOptions,
+        ctx: &crate::context::AuthContext,
+    ) -> Result<Self> {
+        let scheme = if srp { SRP } else { BASIC };
         let c = &opts.auth.cognito;
         let pool_id = required(
+            scheme,
             &c.user_pool_id,
             "AWSUserPoolId",
             "set AWSUserPoolId to the user pool id (region_id)",
         )?;
         let client_id = required(
+            scheme,
             &c.user_pool_client_app_id,
             "AWSUserPoolClientAppId",
             "set AWSUserPoolClientAppId to the app client id of the user pool",
         )?;
         let identity_pool_id = required(
+            scheme,
             &c.identity_pool_id,
             "AWSIdentityPoolId",
             "set AWSIdentityPoolId to the identity pool that issues AWS credentials",
@@ -72,14 +88,14 @@ impl Cognito {
             .or_else(|| pool_id.split_once('_').map(|(r, _)| r.to_string()))
             .or_else(|| opts.region.as_ref().map(|r| r.code().to_string()))
             .ok_or(Error::MissingOption {
-                scheme: SCHEME,
+                scheme,
                 option: "AWSCognitoRegion",
                 hint: "set AWSCognitoRegion to the user pool's region",
             })?;
-        let (user, password) = crate::saml::user_password(SCHEME, opts)?;
+        let (user, password) = crate::saml::user_password(scheme, opts)?;
         let endpoint = opts.endpoints.all.clone();
         Ok(Self {
-            http: crate::saml::http_client(SCHEME)?,
+            http: crate::saml::http_client(scheme)?,
             idp_url: endpoint
                 .clone()
                 .unwrap_or_else(|| format!("https://cognito-idp.{region}.amazonaws.com/")),
@@ -95,6 +111,8 @@ impl Cognito {
             identity_pool_id,
             user,
             password,
+            scheme,
+            ctx: ctx.clone(),
         })
     }
 
@@ -102,7 +120,7 @@ impl Cognito {
     fn secret_hash(&self, secret: &Secret) -> Result<String> {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).map_err(|e| {
             Error::InvalidOption {
-                scheme: SCHEME,
+                scheme: self.scheme,
                 option: "AWSUserPoolClientAppSecret",
                 message: e.to_string(),
             }
@@ -127,9 +145,9 @@ impl Cognito {
             .body(body.to_string())
             .send()
             .await;
-        let (_, status, text) = crate::saml::body(SCHEME, step, sent).await?;
+        let (_, status, text) = crate::saml::body(self.scheme, step, sent).await?;
         let v: Value = serde_json::from_str(&text).map_err(|_| Error::Protocol {
-            scheme: SCHEME,
+            scheme: self.scheme,
             step,
             message: format!("HTTP {} with a body that is not JSON", status.as_u16()),
         })?;
@@ -141,7 +159,7 @@ impl Cognito {
                 .or(v["Message"].as_str())
                 .unwrap_or_default();
             return Err(Error::Rejected {
-                scheme: SCHEME,
+                scheme: self.scheme,
                 step,
                 message: format!("{kind}: {message}"),
             });
@@ -171,7 +189,7 @@ impl Fetch for Cognito {
             .await?;
         if let Some(challenge) = auth["ChallengeName"].as_str() {
             return Err(Error::Rejected {
-                scheme: SCHEME,
+                scheme: self.scheme,
                 step: SIGN_IN,
                 message: format!(
                     "the user pool asks for {challenge}, which a connection cannot answer (complete it in the app first)"
@@ -181,7 +199,7 @@ impl Fetch for Cognito {
         let id_token = auth["AuthenticationResult"]["IdToken"]
             .as_str()
             .ok_or(Error::Protocol {
-                scheme: SCHEME,
+                scheme: self.scheme,
                 step: SIGN_IN,
                 message: "no AuthenticationResult.IdToken".into(),
             })?;
@@ -196,7 +214,7 @@ impl Fetch for Cognito {
             )
             .await?;
         let identity_id = id["IdentityId"].as_str().ok_or(Error::Protocol {
-            scheme: SCHEME,
+            scheme: self.scheme,
             step: GET_ID,
             message: "no IdentityId".into(),
         })?;
@@ -211,13 +229,13 @@ impl Fetch for Cognito {
         let c = &out["Credentials"];
         let field = |name: &str| {
             c[name].as_str().map(str::to_string).ok_or(Error::Protocol {
-                scheme: SCHEME,
+                scheme: self.scheme,
                 step: GET_CREDS,
                 message: format!("Credentials.{name} is missing"),
             })
         };
         let expiration = c["Expiration"].as_f64().ok_or(Error::Protocol {
-            scheme: SCHEME,
+            scheme: self.scheme,
             step: GET_CREDS,
             message: "Credentials.Expiration is missing".into(),
         })?;
@@ -229,5 +247,28 @@ impl Fetch for Cognito {
             Some(expiry),
             PROVIDER_NAME,
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secret_hash_matches_cognitos_definition() {
+        let mut o = ConnectionOptions::default();
+        o.auth.user = Some("alice".into());
+        o.auth.password = Some(Secret::new("pw"));
+        o.auth.cognito.user_pool_id = Some("eu-west-1_abc".into());
+        o.auth.cognito.user_pool_client_app_id = Some("client-id-1".into());
+        o.auth.cognito.identity_pool_id = Some("eu-west-1:pool".into());
+        let c = Cognito::new(false, &o, &crate::context::AuthContext::new()).unwrap();
+        assert_eq!(c.region, "eu-west-1");
+        assert_eq!(c.idp_url, "https://cognito-idp.eu-west-1.amazonaws.com/");
+        // Known answer computed with Python's hmac module.
+        assert_eq!(
+            c.secret_hash(&Secret::new("client-secret")).unwrap(),
+            "zHPdbez41pLeyBzFyYnFVxywCN6QHjTmy3uir9xBcZk="
+        );
     }
 }

@@ -3,8 +3,22 @@
 //! that the Athena, Glue and S3 clients share.
 //!
 //! Entry points: [`credentials_provider`] and [`sdk_config`] (and their `_with` forms taking an
-//! [`AuthContext`] with an injected clock and environment).
-
+//! [`AuthContext`] with an injected clock, environment and sign-in URL opener).
+//!
+//! | AuthScheme | What happens | Main options |
+//! | --- | --- | --- |
+//! | none, `Default` | the standard AWS chain (env, profile, web identity, container, IMDS) | `IMDSEndpoint` |
+//! | `AwsIAMKeys`, `AwsRootKeys`, `AwsTempCredentials` (or keys without a scheme) | static keys | `AWSAccessKey`, `AWSSecretKey`, `AWSSessionToken` |
+//! | `AwsMFA` | STS GetSessionToken, cached in `CredentialsLocation` (0600) until expiry | `MFASerialNumber`, `MFAToken`, `TemporaryTokenDuration` |
+//! | `AwsIAMRoles` | STS AssumeRole on top of the keys (or the default chain), optional MFA | `AWSRoleARN`, `AWSExternalId` |
+//! | `AwsEC2Roles` | IMDSv2, IMDSv1 fallback on 403/404/405, optional AssumeRole | `IMDSEndpoint`, `AWSRoleARN` |
+//! | `AwsWebIdentity` | STS AssumeRoleWithWebIdentity | `AWSRoleARN` + `AWSWebIdentityToken`, or `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` |
+//! | `AwsCredentialsFile` | a profile, role chains included (aws-config) | `AWSCredentialsFile`, `AWSCredentialsFileProfile` |
+//! | `ADFS`, `Okta`, `PingFederate`, `AzureAD` | IdP login, SAML role pick, STS AssumeRoleWithSAML | `SSOLoginURL`, `User`, `Password`, `AWSRoleARN`, `AWSPrincipalARN`, `SSOProperties` |
+//! | `AwsCognitoBasic` | user pool password sign-in, identity pool credentials | `AWSUserPoolId`, `AWSUserPoolClientAppId`, `AWSIdentityPoolId` |
+//!
+//! STS calls go to `STSEndpoint` (else `Endpoint`). Credentials that expire are fetched again
+//! [`DEFAULT_REFRESH_BEFORE_EXPIRY`] before they do, by the context's clock.
 mod adfs;
 mod assume_role;
 mod azure;

@@ -354,13 +354,14 @@ pub(crate) async fn body(
     step: &'static str,
     sent: reqwest::Result<reqwest::Response>,
 ) -> Result<(reqwest::Url, reqwest::StatusCode, String)> {
-    let resp = sent.map_err(|e| Error::call(scheme, step, e))?;
+    // URLs can carry one-time tokens (Okta's onetimetoken): errors leave them out.
+    let resp = sent.map_err(|e| Error::call(scheme, step, e.without_url()))?;
     let url = resp.url().clone();
     let status = resp.status();
     let text = resp
         .text()
         .await
-        .map_err(|e| Error::call(scheme, step, e))?;
+        .map_err(|e| Error::call(scheme, step, e.without_url()))?;
     Ok((url, status, text))
 }
 

@@ -416,7 +416,10 @@ mod tests {
             .expect("scan");
         let batches = collect(plan, ctx.task_ctx()).await.expect("collect");
         assert!(batches.iter().all(|b| b.num_columns() == 0));
-        (batches.iter().map(RecordBatch::num_rows).sum(), batches.len())
+        (
+            batches.iter().map(RecordBatch::num_rows).sum(),
+            batches.len(),
+        )
     }
 
     #[tokio::test]
@@ -441,7 +444,10 @@ mod tests {
     async fn a_negative_count_is_an_error() {
         let (t, _) = table(vec![Some(-1)]);
         let ctx = SessionContext::new();
-        let plan = t.scan(&ctx.state(), Some(&vec![]), &[], None).await.expect("scan");
+        let plan = t
+            .scan(&ctx.state(), Some(&vec![]), &[], None)
+            .await
+            .expect("scan");
         let err = collect(plan, ctx.task_ctx()).await.expect_err("negative");
         assert!(err.to_string().contains("negative count -1"), "{err}");
     }
@@ -456,7 +462,8 @@ mod tests {
             vec!["@v".into()],
         ));
         assert_eq!(
-            t.supports_filters_pushdown(&[&pushable, &local]).expect("pushdown"),
+            t.supports_filters_pushdown(&[&pushable, &local])
+                .expect("pushdown"),
             vec![
                 TableProviderFilterPushDown::Exact,
                 TableProviderFilterPushDown::Unsupported
@@ -464,10 +471,13 @@ mod tests {
         );
         let off = table(vec![Some(1)]).0.with_filter_pushdown(false);
         assert_eq!(
-            off.supports_filters_pushdown(&[&pushable]).expect("pushdown"),
+            off.supports_filters_pushdown(&[&pushable])
+                .expect("pushdown"),
             vec![TableProviderFilterPushDown::Unsupported]
         );
-        let err = t.scan_sql(Some(&vec![3]), &[], None).expect_err("out of range");
+        let err = t
+            .scan_sql(Some(&vec![3]), &[], None)
+            .expect_err("out of range");
         assert!(err.to_string().contains("projection index 3"), "{err}");
         let err = t
             .scan_sql(None, &[col("a").eq(col("missing"))], None)

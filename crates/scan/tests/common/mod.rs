@@ -161,10 +161,14 @@ pub fn dump_sql(statements: &[String]) {
         .append(true)
         .open(&path)
         .unwrap_or_else(|e| panic!("cannot open ATHENA_SQL_DUMP={path}: {e}"));
+    let mut text = String::new();
     for s in statements {
         assert!(!s.contains('\n'), "generated SQL must be one line: {s}");
-        writeln!(file, "{s}\n;").expect("write dump");
+        text.push_str(s);
+        text.push_str("\n;\n");
     }
+    // One append per call, so tests running in parallel do not interleave statements.
+    file.write_all(text.as_bytes()).expect("write dump");
 }
 
 fn date(y: i32, m: u32, d: u32) -> i32 {
