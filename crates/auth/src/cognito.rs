@@ -1,4 +1,5 @@
-//! AwsCognitoBasic: a Cognito user pool sign-in with the password (USER_PASSWORD_AUTH), then the
+//! AwsCognitoBasic / AwsCognitoSrp: a Cognito user pool sign-in (USER_PASSWORD_AUTH, or
+//! USER_SRP_AUTH + PASSWORD_VERIFIER so the password never leaves the machine), then the
 //! identity pool's credentials for the id token (GetId, GetCredentialsForIdentity). All calls
 //! are unsigned JSON calls; `Endpoint` overrides both services' URLs (local emulators).
 
@@ -49,7 +50,7 @@ fn required(
         .filter(|v| !v.is_empty())
         .map(str::to_string)
         .ok_or(Error::MissingOption {
-            scheme: SCHEME,
+            scheme,
             option,
             hint,
         })
@@ -117,7 +118,7 @@ impl Cognito {
     }
 
     /// `SECRET_HASH = base64(HMAC-SHA256(client secret, user name + client id))`.
-    fn secret_hash(&self, secret: &Secret) -> Result<String> {
+    fn secret_hash(&self, secret: &Secret, user: &str) -> Result<String> {
         let mut mac = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()).map_err(|e| {
             Error::InvalidOption {
                 scheme: self.scheme,
@@ -125,7 +126,7 @@ impl Cognito {
                 message: e.to_string(),
             }
         })?;
-        mac.update(self.user.as_bytes());
+        mac.update(user.as_bytes());
         mac.update(self.client_id.as_bytes());
         Ok(STANDARD.encode(mac.finalize().into_bytes()))
     }
@@ -168,41 +169,124 @@ impl Cognito {
     }
 }
 
-#[async_trait]
-impl Fetch for Cognito {
-    async fn fetch(&self) -> Result<Credentials> {
-        const SIGN_IN: &str = "user pool InitiateAuth (USER_PASSWORD_AUTH)";
-        const GET_ID: &str = "identity pool GetId";
-        const GET_CREDS: &str = "identity pool GetCredentialsForIdentity";
-        let mut params = json!({ "USERNAME": self.user, "PASSWORD": self.password.expose() });
-        if let Some(secret) = &self.client_secret {
-            params["SECRET_HASH"] = Value::String(self.secret_hash(secret)?);
-        }
-        let body = json!({ "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": self.client_id, "AuthParameters": params });
-        let auth = self
-            .call(
-                SIGN_IN,
-                &self.idp_url,
-                "AWSCognitoIdentityProviderService.InitiateAuth",
-                body,
-            )
-            .await?;
+impl Cognito {
+    fn id_token(&self, step: &'static str, auth: &Value) -> Result<String> {
         if let Some(challenge) = auth["ChallengeName"].as_str() {
             return Err(Error::Rejected {
                 scheme: self.scheme,
-                step: SIGN_IN,
+                step,
                 message: format!(
                     "the user pool asks for {challenge}, which a connection cannot answer (complete it in the app first)"
                 ),
             });
         }
-        let id_token = auth["AuthenticationResult"]["IdToken"]
+        auth["AuthenticationResult"]["IdToken"]
             .as_str()
+            .map(str::to_string)
             .ok_or(Error::Protocol {
                 scheme: self.scheme,
-                step: SIGN_IN,
+                step,
                 message: "no AuthenticationResult.IdToken".into(),
+            })
+    }
+
+    async fn sign_in_password(&self) -> Result<String> {
+        const STEP: &str = "user pool InitiateAuth (USER_PASSWORD_AUTH)";
+        let mut params = json!({ "USERNAME": self.user, "PASSWORD": self.password.expose() });
+        if let Some(secret) = &self.client_secret {
+            params["SECRET_HASH"] = Value::String(self.secret_hash(secret, &self.user)?);
+        }
+        let body = json!({ "AuthFlow": "USER_PASSWORD_AUTH", "ClientId": self.client_id, "AuthParameters": params });
+        let target = "AWSCognitoIdentityProviderService.InitiateAuth";
+        let auth = self.call(STEP, &self.idp_url, target, body).await?;
+        self.id_token(STEP, &auth)
+    }
+
+    async fn sign_in_srp(&self) -> Result<String> {
+        const START: &str = "user pool InitiateAuth (USER_SRP_AUTH)";
+        const VERIFY: &str = "user pool RespondToAuthChallenge (PASSWORD_VERIFIER)";
+        let srp = crate::srp::SrpClient::random();
+        let mut params = json!({ "USERNAME": self.user, "SRP_A": srp.srp_a() });
+        if let Some(secret) = &self.client_secret {
+            params["SECRET_HASH"] = Value::String(self.secret_hash(secret, &self.user)?);
+        }
+        let body = json!({ "AuthFlow": "USER_SRP_AUTH", "ClientId": self.client_id, "AuthParameters": params });
+        let target = "AWSCognitoIdentityProviderService.InitiateAuth";
+        let challenge = self.call(START, &self.idp_url, target, body).await?;
+        if challenge["ChallengeName"] != "PASSWORD_VERIFIER" {
+            return Err(Error::Protocol {
+                scheme: self.scheme,
+                step: START,
+                message: format!(
+                    "expected the PASSWORD_VERIFIER challenge, got {}",
+                    challenge["ChallengeName"]
+                ),
+            });
+        }
+        let p = &challenge["ChallengeParameters"];
+        let field = |name: &str| {
+            p[name].as_str().map(str::to_string).ok_or(Error::Protocol {
+                scheme: self.scheme,
+                step: START,
+                message: format!("ChallengeParameters.{name} is missing"),
+            })
+        };
+        let (user_id, salt, srp_b, block_b64) = (
+            field("USER_ID_FOR_SRP")?,
+            field("SALT")?,
+            field("SRP_B")?,
+            field("SECRET_BLOCK")?,
+        );
+        let username = field("USERNAME").unwrap_or_else(|_| self.user.clone());
+        let pool_name = self
+            .pool_id
+            .split_once('_')
+            .map_or(self.pool_id.as_str(), |(_, n)| n);
+        let key = srp
+            .key(pool_name, &user_id, self.password.expose(), &srp_b, &salt)
+            .ok_or(Error::Protocol {
+                scheme: self.scheme,
+                step: START,
+                message: "the server's SRP_B is unusable".into(),
             })?;
+        let block = STANDARD
+            .decode(block_b64.trim())
+            .map_err(|e| Error::Protocol {
+                scheme: self.scheme,
+                step: START,
+                message: format!("SECRET_BLOCK is not base64: {e}"),
+            })?;
+        let timestamp = crate::srp::timestamp(self.ctx.now());
+        let mut answers = json!({
+            "USERNAME": username,
+            "TIMESTAMP": timestamp,
+            "PASSWORD_CLAIM_SECRET_BLOCK": block_b64,
+            "PASSWORD_CLAIM_SIGNATURE": crate::srp::signature(&key, pool_name, &user_id, &block, &timestamp),
+        });
+        if let Some(secret) = &self.client_secret {
+            answers["SECRET_HASH"] = Value::String(self.secret_hash(secret, &username)?);
+        }
+        let mut body = json!({ "ChallengeName": "PASSWORD_VERIFIER", "ClientId": self.client_id, "ChallengeResponses": answers });
+        if let Some(session) = challenge["Session"].as_str() {
+            body["Session"] = Value::String(session.to_string());
+        }
+        let target = "AWSCognitoIdentityProviderService.RespondToAuthChallenge";
+        let auth = self.call(VERIFY, &self.idp_url, target, body).await?;
+        self.id_token(VERIFY, &auth)
+    }
+}
+
+#[async_trait]
+impl Fetch for Cognito {
+    async fn fetch(&self) -> Result<Credentials> {
+        const GET_ID: &str = "identity pool GetId";
+        const GET_CREDS: &str = "identity pool GetCredentialsForIdentity";
+        let id_token = if self.scheme == SRP {
+            self.sign_in_srp().await?
+        } else {
+            self.sign_in_password().await?
+        };
+        let id_token = id_token.as_str();
         let provider = format!("cognito-idp.{}.amazonaws.com/{}", self.region, self.pool_id);
         let logins = json!({ provider: id_token });
         let id = self
@@ -267,7 +351,8 @@ mod tests {
         assert_eq!(c.idp_url, "https://cognito-idp.eu-west-1.amazonaws.com/");
         // Known answer computed with Python's hmac module.
         assert_eq!(
-            c.secret_hash(&Secret::new("client-secret")).unwrap(),
+            c.secret_hash(&Secret::new("client-secret"), "alice")
+                .unwrap(),
             "zHPdbez41pLeyBzFyYnFVxywCN6QHjTmy3uir9xBcZk="
         );
     }

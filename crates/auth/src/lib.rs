@@ -15,7 +15,7 @@
 //! | `AwsWebIdentity` | STS AssumeRoleWithWebIdentity | `AWSRoleARN` + `AWSWebIdentityToken`, or `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` |
 //! | `AwsCredentialsFile` | a profile, role chains included (aws-config) | `AWSCredentialsFile`, `AWSCredentialsFileProfile` |
 //! | `ADFS`, `Okta`, `PingFederate`, `AzureAD` | IdP login, SAML role pick, STS AssumeRoleWithSAML | `SSOLoginURL`, `User`, `Password`, `AWSRoleARN`, `AWSPrincipalARN`, `SSOProperties` |
-//! | `AwsCognitoBasic` | user pool password sign-in, identity pool credentials | `AWSUserPoolId`, `AWSUserPoolClientAppId`, `AWSIdentityPoolId` |
+//! | `AwsCognitoBasic`, `AwsCognitoSrp` | user pool sign-in (password or SRP), identity pool credentials | `AWSUserPoolId`, `AWSUserPoolClientAppId`, `AWSIdentityPoolId` |
 //!
 //! STS calls go to `STSEndpoint` (else `Endpoint`). Credentials that expire are fetched again
 //! [`DEFAULT_REFRESH_BEFORE_EXPIRY`] before they do, by the context's clock.
@@ -37,6 +37,7 @@ mod refresh;
 mod resolve;
 mod saml;
 mod schemes;
+mod srp;
 mod sts;
 mod web_identity;
 

@@ -75,13 +75,14 @@ pub(crate) async fn provider_for(
             let login = crate::azure::AzureAd::new(opts, ctx)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
-        AuthScheme::AwsCognitoBasic => {
-            SchemeProvider::new(name, crate::cognito::Cognito::new(opts)?, ctx2)
+        AuthScheme::AwsCognitoBasic | AuthScheme::AwsCognitoSrp => {
+            let srp = scheme == AuthScheme::AwsCognitoSrp;
+            SchemeProvider::new(name, crate::cognito::Cognito::new(srp, opts, ctx)?, ctx2)
         }
         _ => {
             return Err(Error::Unsupported {
                 scheme: name,
-                message: "this scheme is not implemented yet; implemented: access keys, AwsMFA, AwsIAMRoles, AwsEC2Roles, AwsWebIdentity, AwsCredentialsFile, ADFS, Okta, PingFederate, AzureAD, AwsCognitoBasic and the default chain".into(),
+                message: "this scheme is not implemented yet; implemented: access keys, AwsMFA, AwsIAMRoles, AwsEC2Roles, AwsWebIdentity, AwsCredentialsFile, ADFS, Okta, PingFederate, AzureAD, AwsCognitoBasic, AwsCognitoSrp and the default chain".into(),
             });
         }
     })

@@ -21,7 +21,9 @@ fn n() -> BigUint {
 fn pad_hex_str(hex: &str) -> String {
     if hex.len() % 2 == 1 {
         format!("0{hex}")
-    } else if hex.starts_with(['8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'A', 'B', 'C', 'D', 'E', 'F']) {
+    } else if hex.starts_with([
+        '8', '9', 'a', 'b', 'c', 'd', 'e', 'f', 'A', 'B', 'C', 'D', 'E', 'F',
+    ]) {
         format!("00{hex}")
     } else {
         hex.to_string()
@@ -39,7 +41,10 @@ fn hex_bytes(hex: &str) -> Vec<u8> {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn hash_hex_to_int(hex: &str) -> BigUint {
@@ -78,7 +83,9 @@ impl SrpClient {
 
     /// A fresh client with a random private value.
     pub(crate) fn random() -> Self {
-        let bytes: Vec<u8> = (0..8).flat_map(|_| uuid::Uuid::new_v4().into_bytes()).collect();
+        let bytes: Vec<u8> = (0..8)
+            .flat_map(|_| uuid::Uuid::new_v4().into_bytes())
+            .collect();
         Self::new(&bytes)
     }
 
@@ -89,7 +96,14 @@ impl SrpClient {
 
     /// The 16-byte password authentication key for the server's `SRP_B` and `SALT`.
     /// `pool_name` is the part of the pool id after the `_`.
-    pub(crate) fn key(&self, pool_name: &str, user_id: &str, password: &str, srp_b: &str, salt: &str) -> Option<Vec<u8>> {
+    pub(crate) fn key(
+        &self,
+        pool_name: &str,
+        user_id: &str,
+        password: &str,
+        srp_b: &str,
+        salt: &str,
+    ) -> Option<Vec<u8>> {
         let n = n();
         let g = BigUint::from(2u32);
         let b = BigUint::parse_bytes(srp_b.as_bytes(), 16)?;
@@ -115,14 +129,27 @@ impl SrpClient {
 
 /// `TIMESTAMP` as Cognito wants it: `Mon Dec 1 09:05:03 UTC 2025` (day not zero-padded).
 pub(crate) fn timestamp(now: SystemTime) -> String {
-    chrono::DateTime::<chrono::Utc>::from(now).format("%a %b %-d %H:%M:%S UTC %Y").to_string()
+    chrono::DateTime::<chrono::Utc>::from(now)
+        .format("%a %b %-d %H:%M:%S UTC %Y")
+        .to_string()
 }
 
 /// `PASSWORD_CLAIM_SIGNATURE`.
-pub(crate) fn signature(key: &[u8], pool_name: &str, user_id: &str, secret_block: &[u8], timestamp: &str) -> String {
+pub(crate) fn signature(
+    key: &[u8],
+    pool_name: &str,
+    user_id: &str,
+    secret_block: &[u8],
+    timestamp: &str,
+) -> String {
     STANDARD.encode(hmac_sha256(
         key,
-        &[pool_name.as_bytes(), user_id.as_bytes(), secret_block, timestamp.as_bytes()],
+        &[
+            pool_name.as_bytes(),
+            user_id.as_bytes(),
+            secret_block,
+            timestamp.as_bytes(),
+        ],
     ))
 }
 

@@ -3,7 +3,7 @@
 mod common;
 
 use aws_credential_types::provider::ProvideCredentials;
-use common::{moto, opts};
+use common::{ministack, moto, opts};
 use datafusion_athena_auth::{Error, credentials_provider};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
 use serde_json::{Value, json};
@@ -26,6 +26,10 @@ async fn call(url: &str, target: &str, body: Value) -> Value {
 /// A user pool with an app client (with secret), a user with a permanent password and an
 /// identity pool; returns options for it.
 async fn setup(url: &str, user: &str) -> ConnectionOptions {
+    setup_with(url, user, "USER_PASSWORD_AUTH", AuthScheme::AwsCognitoBasic).await
+}
+
+async fn setup_with(url: &str, user: &str, flow: &str, scheme: AuthScheme) -> ConnectionOptions {
     let idp = "AWSCognitoIdentityProviderService";
     let pool = call(
         url,
@@ -37,7 +41,7 @@ async fn setup(url: &str, user: &str) -> ConnectionOptions {
     let client = call(
         url,
         &format!("{idp}.CreateUserPoolClient"),
-        json!({"UserPoolId": pool_id, "ClientName": "athena", "GenerateSecret": true, "ExplicitAuthFlows": ["USER_PASSWORD_AUTH"]}),
+        json!({"UserPoolId": pool_id, "ClientName": "athena", "GenerateSecret": true, "ExplicitAuthFlows": [flow]}),
     )
     .await;
     call(
@@ -58,7 +62,7 @@ async fn setup(url: &str, user: &str) -> ConnectionOptions {
         json!({"IdentityPoolName": "athena_identities", "AllowUnauthenticatedIdentities": false}),
     )
     .await;
-    let mut o = opts(Some(AuthScheme::AwsCognitoBasic), None);
+    let mut o = opts(Some(scheme), None);
     o.endpoints.all = Some(url.to_string());
     o.auth.user = Some(user.to_string());
     o.auth.password = Some(Secret::new(PASSWORD));
@@ -136,14 +140,42 @@ async fn missing_pool_settings_are_named() {
     );
     o.auth.scheme = Some(AuthScheme::AwsCognitoSrp);
     let err = credentials_provider(&o).await.unwrap_err();
+    assert_eq!(err.scheme(), "AwsCognitoSrp");
     assert!(
         matches!(
             err,
-            Error::Unsupported {
-                scheme: "AwsCognitoSrp",
+            Error::MissingOption {
+                option: "AWSUserPoolId",
                 ..
             }
         ),
+        "{err}"
+    );
+}
+
+/// SRP against MiniStack, which checks PASSWORD_CLAIM_SIGNATURE for real (moto does not).
+#[tokio::test]
+async fn srp_sign_in_is_verified_by_the_user_pool() {
+    let Some(url) = ministack() else { return };
+    let mut o = setup_with(
+        &url,
+        "erin",
+        "ALLOW_USER_SRP_AUTH",
+        AuthScheme::AwsCognitoSrp,
+    )
+    .await;
+    let creds = credentials_provider(&o)
+        .await
+        .unwrap()
+        .provide_credentials()
+        .await
+        .unwrap();
+    assert!(creds.session_token().is_some());
+    assert!(creds.expiry().is_some());
+    o.auth.password = Some(Secret::new("Wr0ng-password!"));
+    let err = credentials_provider(&o).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Rejected { scheme: "AwsCognitoSrp", step, .. } if step.contains("PASSWORD_VERIFIER")),
         "{err}"
     );
 }

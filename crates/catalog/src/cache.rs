@@ -34,7 +34,10 @@ pub struct ManualClock {
 impl ManualClock {
     /// A clock standing at the moment it is created.
     pub fn new() -> Self {
-        Self { base: Instant::now(), offset: Mutex::new(Duration::ZERO) }
+        Self {
+            base: Instant::now(),
+            offset: Mutex::new(Duration::ZERO),
+        }
     }
 
     /// Moves the clock forward.
@@ -97,13 +100,20 @@ pub(crate) struct TtlCache<V> {
 impl<V> fmt::Debug for TtlCache<V> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let len = self.slots.lock().map(|s| s.len()).unwrap_or_default();
-        f.debug_struct("TtlCache").field("ttl", &self.ttl).field("entries", &len).finish()
+        f.debug_struct("TtlCache")
+            .field("ttl", &self.ttl)
+            .field("entries", &len)
+            .finish()
     }
 }
 
 impl<V: Clone + Send + Sync> TtlCache<V> {
     pub(crate) fn new(ttl: Ttl, clock: Arc<dyn Clock>) -> Self {
-        Self { ttl, clock, slots: Mutex::new(HashMap::new()) }
+        Self {
+            ttl,
+            clock,
+            slots: Mutex::new(HashMap::new()),
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Slot<V>>> {
@@ -176,7 +186,10 @@ mod tests {
 
     fn cache(ttl: Ttl) -> (TtlCache<u32>, Arc<ManualClock>) {
         let clock = Arc::new(ManualClock::new());
-        (TtlCache::new(ttl, Arc::clone(&clock) as Arc<dyn Clock>), clock)
+        (
+            TtlCache::new(ttl, Arc::clone(&clock) as Arc<dyn Clock>),
+            clock,
+        )
     }
 
     async fn load(counter: &AtomicUsize) -> Result<u32, String> {
@@ -235,9 +248,16 @@ mod tests {
     #[tokio::test]
     async fn a_failed_load_is_retried_by_the_next_caller() {
         let (cache, _clock) = cache(Ttl::default());
-        let r: Result<u32, String> = cache.get_or_load("t", || async { Err("boom".to_string()) }).await;
+        let r: Result<u32, String> = cache
+            .get_or_load("t", || async { Err("boom".to_string()) })
+            .await;
         assert_eq!(r, Err("boom".to_string()));
-        assert_eq!(cache.get_or_load("t", || async { Ok::<_, String>(3) }).await, Ok(3));
+        assert_eq!(
+            cache
+                .get_or_load("t", || async { Ok::<_, String>(3) })
+                .await,
+            Ok(3)
+        );
     }
 
     #[tokio::test]

@@ -50,19 +50,28 @@ impl AthenaTableFactory {
         default_catalog: String,
         default_schema: Option<String>,
     ) -> Self {
-        Self { list, shared, default_catalog, default_schema }
+        Self {
+            list,
+            shared,
+            default_catalog,
+            default_schema,
+        }
     }
 
     /// Splits a LOCATION into (data source, database, table).
     fn parse_location(&self, location: &str) -> Result<(String, String, String), Error> {
-        let parts: Vec<String> =
-            location.split('.').map(|p| p.trim().trim_matches('"').to_string()).collect();
+        let parts: Vec<String> = location
+            .split('.')
+            .map(|p| p.trim().trim_matches('"').to_string())
+            .collect();
         let invalid = |message: &str| Error::Invalid {
             what: format!("LOCATION '{location}'"),
             message: message.to_string(),
         };
         if parts.iter().any(String::is_empty) {
-            return Err(invalid("expected 'data_source.database.table', 'database.table' or 'table'"));
+            return Err(invalid(
+                "expected 'data_source.database.table', 'database.table' or 'table'",
+            ));
         }
         match parts.as_slice() {
             [c, d, t] => Ok((c.clone(), d.clone(), t.clone())),
@@ -73,7 +82,9 @@ impl AthenaTableFactory {
                 })?;
                 Ok((self.default_catalog.clone(), d, t.clone()))
             }
-            _ => Err(invalid("expected 'data_source.database.table', 'database.table' or 'table'")),
+            _ => Err(invalid(
+                "expected 'data_source.database.table', 'database.table' or 'table'",
+            )),
         }
     }
 
@@ -101,13 +112,19 @@ impl AthenaTableFactory {
 
 #[async_trait]
 impl TableProviderFactory for AthenaTableFactory {
-    async fn create(&self, _state: &dyn Session, cmd: &CreateExternalTable) -> Result<Arc<dyn TableProvider>> {
+    async fn create(
+        &self,
+        _state: &dyn Session,
+        cmd: &CreateExternalTable,
+    ) -> Result<Arc<dyn TableProvider>> {
         let location = match cmd.locations.as_slice() {
             [one] => one.as_str(),
             _ => {
                 return Err(Error::Invalid {
                     what: "LOCATION".into(),
-                    message: "STORED AS ATHENA takes exactly one LOCATION 'data_source.database.table'".into(),
+                    message:
+                        "STORED AS ATHENA takes exactly one LOCATION 'data_source.database.table'"
+                            .into(),
                 }
                 .into());
             }
@@ -115,27 +132,38 @@ impl TableProviderFactory for AthenaTableFactory {
         let (catalog, database, table) = self.parse_location(location)?;
         let pushdown = Self::filter_pushdown(&cmd.options)?;
         // Prefer the registered database (its cache); else look the table up once.
-        let schema = match self.list.athena_catalog(&catalog).and_then(|c| c.database(&database)) {
+        let schema = match self
+            .list
+            .athena_catalog(&catalog)
+            .and_then(|c| c.database(&database))
+        {
             Some(db) => db,
             None => {
                 let source = match self.list.athena_catalog(&catalog) {
                     Some(c) => Arc::new(c.data_source().clone()),
-                    None => Arc::new(self.shared.metadata.data_source(&catalog).await?.ok_or_else(|| {
-                        Error::NotFound {
-                            kind: "data source",
-                            name: catalog.clone(),
-                            hint: format!(" (from LOCATION '{location}')"),
-                        }
-                    })?),
+                    None => Arc::new(
+                        self.shared
+                            .metadata
+                            .data_source(&catalog)
+                            .await?
+                            .ok_or_else(|| Error::NotFound {
+                                kind: "data source",
+                                name: catalog.clone(),
+                                hint: format!(" (from LOCATION '{location}')"),
+                            })?,
+                    ),
                 };
                 AthenaSchemaProvider::new(source, database.clone(), Arc::clone(&self.shared))
             }
         };
-        let meta = schema.describe(&table).await?.ok_or_else(|| Error::NotFound {
-            kind: "table",
-            name: format!("{catalog}.{database}.{table}"),
-            hint: format!(" (from LOCATION '{location}')"),
-        })?;
+        let meta = schema
+            .describe(&table)
+            .await?
+            .ok_or_else(|| Error::NotFound {
+                kind: "table",
+                name: format!("{catalog}.{database}.{table}"),
+                hint: format!(" (from LOCATION '{location}')"),
+            })?;
         let source: &DataSourceInfo = schema.data_source();
         let full = arrow_schema(&source.name, schema.database(), &meta)?;
         let wanted = cmd.schema.fields();

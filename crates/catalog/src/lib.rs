@@ -25,8 +25,8 @@ pub use metadata::{
     AWS_DATA_CATALOG, ColumnMetadata, DataSourceInfo, DataSourceKind, MetadataClient,
     MetadataSource, TableMetadata,
 };
-pub use query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 pub use provider::{AthenaCatalogList, AthenaCatalogProvider};
+pub use query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 pub use register::{
     AthenaCatalogBuilder, AthenaCatalogs, register_athena, register_athena_with_options,
 };

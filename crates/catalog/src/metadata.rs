@@ -88,9 +88,9 @@ pub struct TableMetadata {
 impl TableMetadata {
     /// Whether this is a view (`VIRTUAL_VIEW` in Glue and Athena).
     pub fn is_view(&self) -> bool {
-        self.table_type
-            .as_deref()
-            .is_some_and(|t| t.eq_ignore_ascii_case("VIRTUAL_VIEW") || t.eq_ignore_ascii_case("VIEW"))
+        self.table_type.as_deref().is_some_and(|t| {
+            t.eq_ignore_ascii_case("VIRTUAL_VIEW") || t.eq_ignore_ascii_case("VIEW")
+        })
     }
 
     /// Data columns followed by partition keys: the columns a query sees.
@@ -109,8 +109,11 @@ pub trait MetadataSource: fmt::Debug + Send + Sync {
     /// The database names of a data source.
     async fn list_databases(&self, source: &DataSourceInfo) -> Result<Vec<String>>;
     /// Every table of a database, with columns.
-    async fn list_tables(&self, source: &DataSourceInfo, database: &str)
-    -> Result<Vec<TableMetadata>>;
+    async fn list_tables(
+        &self,
+        source: &DataSourceInfo,
+        database: &str,
+    ) -> Result<Vec<TableMetadata>>;
     /// One table, `None` if it does not exist.
     async fn table(
         &self,
@@ -156,7 +159,13 @@ pub struct MetadataClient {
 impl MetadataClient {
     /// A client over the given SDK clients. Glue is used for Glue-backed data sources.
     pub fn new(athena: aws_sdk_athena::Client, glue: aws_sdk_glue::Client) -> Self {
-        Self { athena, glue, work_group: None, use_glue: true, calls: CallCounter::default() }
+        Self {
+            athena,
+            glue,
+            work_group: None,
+            use_glue: true,
+            calls: CallCounter::default(),
+        }
     }
 
     /// The Athena workgroup passed to Athena's metadata calls.
@@ -173,7 +182,11 @@ impl MetadataClient {
     }
 
     fn glue_catalog<'a>(&self, source: &'a DataSourceInfo) -> Option<Option<&'a str>> {
-        if self.use_glue { source.glue_catalog() } else { None }
+        if self.use_glue {
+            source.glue_catalog()
+        } else {
+            None
+        }
     }
 
     /// Runs `call` page by page until no NextToken is returned, counting each call.
@@ -199,7 +212,10 @@ impl MetadataClient {
             out.extend(items);
             match next.filter(|t| !t.is_empty()) {
                 Some(next) if token.as_deref() == Some(next.as_str()) => {
-                    return Err(Error::Pagination { operation, target: target.to_string() });
+                    return Err(Error::Pagination {
+                        operation,
+                        target: target.to_string(),
+                    });
                 }
                 Some(next) => token = Some(next),
                 None => return Ok(out),
@@ -215,16 +231,26 @@ where
     DisplayErrorContext(e).to_string()
 }
 
-fn catalog_kind(kind: Option<&DataCatalogType>, name: &str, catalog_id: Option<String>) -> DataSourceKind {
+fn catalog_kind(
+    kind: Option<&DataCatalogType>,
+    name: &str,
+    catalog_id: Option<String>,
+) -> DataSourceKind {
     match kind {
         Some(DataCatalogType::Glue) => DataSourceKind::Glue {
-            catalog_id: if name.eq_ignore_ascii_case(AWS_DATA_CATALOG) { None } else { catalog_id },
+            catalog_id: if name.eq_ignore_ascii_case(AWS_DATA_CATALOG) {
+                None
+            } else {
+                catalog_id
+            },
         },
         Some(DataCatalogType::Hive) => DataSourceKind::Hive,
         Some(DataCatalogType::Lambda) => DataSourceKind::Lambda,
         Some(DataCatalogType::Federated) => DataSourceKind::Federated,
         Some(other) => DataSourceKind::Other(other.as_str().to_string()),
-        None if name.eq_ignore_ascii_case(AWS_DATA_CATALOG) => DataSourceKind::Glue { catalog_id: None },
+        None if name.eq_ignore_ascii_case(AWS_DATA_CATALOG) => {
+            DataSourceKind::Glue { catalog_id: None }
+        }
         None => DataSourceKind::Other(String::new()),
     }
 }
@@ -302,13 +328,18 @@ impl MetadataSource for MetadataClient {
         let mut out = Vec::with_capacity(summaries.len());
         for (name, kind) in summaries {
             // Another account's Glue catalog needs its catalog id, which only GetDataCatalog has.
-            if matches!(kind, Some(DataCatalogType::Glue)) && !name.eq_ignore_ascii_case(AWS_DATA_CATALOG) {
+            if matches!(kind, Some(DataCatalogType::Glue))
+                && !name.eq_ignore_ascii_case(AWS_DATA_CATALOG)
+            {
                 if let Some(info) = self.data_source(&name).await? {
                     out.push(info);
                 }
                 continue;
             }
-            out.push(DataSourceInfo { kind: catalog_kind(kind.as_ref(), &name, None), name });
+            out.push(DataSourceInfo {
+                kind: catalog_kind(kind.as_ref(), &name, None),
+                name,
+            });
         }
         Ok(out)
     }
@@ -366,7 +397,11 @@ impl MetadataSource for MetadataClient {
                         .max_results(GLUE_PAGE);
                     async move {
                         let out = req.send().await.map_err(|e| sdk_message(&e))?;
-                        let names = out.database_list().iter().map(|d| d.name().to_string()).collect();
+                        let names = out
+                            .database_list()
+                            .iter()
+                            .map(|d| d.name().to_string())
+                            .collect();
                         Ok((names, out.next_token().map(str::to_string)))
                     }
                 })
@@ -382,7 +417,11 @@ impl MetadataSource for MetadataClient {
                 .max_results(ATHENA_PAGE);
             async move {
                 let out = req.send().await.map_err(|e| sdk_message(&e))?;
-                let names = out.database_list().iter().map(|d| d.name().to_string()).collect();
+                let names = out
+                    .database_list()
+                    .iter()
+                    .map(|d| d.name().to_string())
+                    .collect();
                 Ok((names, out.next_token().map(str::to_string)))
             }
         })
@@ -450,7 +489,10 @@ impl MetadataSource for MetadataClient {
                 .await;
             return match out {
                 Ok(out) => Ok(out.table().map(glue_table)),
-                Err(e) if e.as_service_error().is_some_and(|se| se.is_entity_not_found_exception()) => {
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|se| se.is_entity_not_found_exception()) =>
+                {
                     Ok(None)
                 }
                 Err(e) => Err(Error::Api {
@@ -472,7 +514,10 @@ impl MetadataSource for MetadataClient {
             .await;
         match out {
             Ok(out) => Ok(out.table_metadata().map(athena_table)),
-            Err(e) if e.as_service_error().is_some_and(|se| is_not_found(se.code(), se.message())) => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| is_not_found(se.code(), se.message())) =>
+            {
                 Ok(None)
             }
             Err(e) => Err(Error::Api {
@@ -509,7 +554,11 @@ mod tests {
 
     #[test]
     fn partition_keys_come_after_data_columns() {
-        let col = |n: &str| ColumnMetadata { name: n.into(), type_name: "int".into(), comment: None };
+        let col = |n: &str| ColumnMetadata {
+            name: n.into(),
+            type_name: "int".into(),
+            comment: None,
+        };
         let t = TableMetadata {
             name: "t".into(),
             table_type: None,
@@ -522,16 +571,31 @@ mod tests {
 
     #[test]
     fn aws_data_catalog_is_always_the_callers_glue_catalog() {
-        let kind = catalog_kind(Some(&DataCatalogType::Glue), "awsdatacatalog", Some("123".into()));
+        let kind = catalog_kind(
+            Some(&DataCatalogType::Glue),
+            "awsdatacatalog",
+            Some("123".into()),
+        );
         assert_eq!(kind, DataSourceKind::Glue { catalog_id: None });
         let kind = catalog_kind(Some(&DataCatalogType::Glue), "shared", Some("123".into()));
-        assert_eq!(kind, DataSourceKind::Glue { catalog_id: Some("123".into()) });
-        assert_eq!(catalog_kind(Some(&DataCatalogType::Lambda), "x", None), DataSourceKind::Lambda);
+        assert_eq!(
+            kind,
+            DataSourceKind::Glue {
+                catalog_id: Some("123".into())
+            }
+        );
+        assert_eq!(
+            catalog_kind(Some(&DataCatalogType::Lambda), "x", None),
+            DataSourceKind::Lambda
+        );
     }
 
     #[test]
     fn not_found_detection() {
-        assert!(is_not_found(Some("MetadataException"), Some("Table not found: db.t")));
+        assert!(is_not_found(
+            Some("MetadataException"),
+            Some("Table not found: db.t")
+        ));
         assert!(is_not_found(Some("EntityNotFoundException"), None));
         assert!(!is_not_found(Some("InternalServerException"), Some("boom")));
     }

@@ -69,7 +69,10 @@ impl AthenaCatalogProvider {
         name: &str,
         schema: Arc<dyn SchemaProvider>,
     ) -> Option<Arc<dyn SchemaProvider>> {
-        self.local.write().unwrap_or_else(|p| p.into_inner()).insert(name.to_string(), schema)
+        self.local
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(name.to_string(), schema)
     }
 
     /// Lists the databases again (and their tables, when preloading), replacing the cached ones.
@@ -81,8 +84,11 @@ impl AthenaCatalogProvider {
         let schemas: BTreeMap<_, _> = names
             .into_iter()
             .map(|db| {
-                let provider =
-                    AthenaSchemaProvider::new(Arc::clone(&self.source), db.clone(), Arc::clone(&self.shared));
+                let provider = AthenaSchemaProvider::new(
+                    Arc::clone(&self.source),
+                    db.clone(),
+                    Arc::clone(&self.shared),
+                );
                 (db.to_lowercase(), provider)
             })
             .collect();
@@ -106,7 +112,12 @@ impl CatalogProvider for AthenaCatalogProvider {
         let schemas = self.schemas.read().unwrap_or_else(|p| p.into_inner());
         let mut names: Vec<String> = schemas.values().map(|s| s.database().to_string()).collect();
         let local = self.local.read().unwrap_or_else(|p| p.into_inner());
-        names.extend(local.keys().filter(|k| !schemas.contains_key(&k.to_lowercase())).cloned());
+        names.extend(
+            local
+                .keys()
+                .filter(|k| !schemas.contains_key(&k.to_lowercase()))
+                .cloned(),
+        );
         names
     }
 
@@ -139,20 +150,28 @@ pub struct AthenaCatalogList {
 
 impl fmt::Debug for AthenaCatalogList {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AthenaCatalogList").field("catalogs", &self.catalog_names()).finish()
+        f.debug_struct("AthenaCatalogList")
+            .field("catalogs", &self.catalog_names())
+            .finish()
     }
 }
 
 impl AthenaCatalogList {
     /// Wraps `inner` (the session's current catalog list).
     pub fn new(inner: Arc<dyn CatalogProviderList>) -> Self {
-        Self { inner, athena: RwLock::new(BTreeMap::new()) }
+        Self {
+            inner,
+            athena: RwLock::new(BTreeMap::new()),
+        }
     }
 
     /// Adds (or replaces) an Athena data source.
     pub fn add(&self, catalog: Arc<AthenaCatalogProvider>) {
         let key = catalog.data_source().name.to_lowercase();
-        self.athena.write().unwrap_or_else(|p| p.into_inner()).insert(key, catalog);
+        self.athena
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(key, catalog);
     }
 
     /// The Athena data source named `name` (ignoring case).
@@ -185,7 +204,10 @@ impl CatalogProviderList for AthenaCatalogList {
     fn catalog_names(&self) -> Vec<String> {
         let mut names = self.inner.catalog_names();
         for c in self.athena_catalogs() {
-            if !names.iter().any(|n| n.eq_ignore_ascii_case(&c.data_source().name)) {
+            if !names
+                .iter()
+                .any(|n| n.eq_ignore_ascii_case(&c.data_source().name))
+            {
                 names.push(c.data_source().name.clone());
             }
         }
@@ -196,6 +218,7 @@ impl CatalogProviderList for AthenaCatalogList {
         if let Some(c) = self.inner.catalog(name) {
             return Some(c);
         }
-        self.athena_catalog(name).map(|c| c as Arc<dyn CatalogProvider>)
+        self.athena_catalog(name)
+            .map(|c| c as Arc<dyn CatalogProvider>)
     }
 }

@@ -12,7 +12,9 @@ use datafusion::common::ScalarValue;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::{Expr, TableType};
 use datafusion::physical_plan::ExecutionPlan;
-use datafusion_athena_scan::{AthenaRunner, AthenaScanExec, QueryExecutor, QueryMetrics, quote_identifier};
+use datafusion_athena_scan::{
+    AthenaExec, AthenaRunner, QueryExecutor, QueryMetrics, quote_identifier,
+};
 use tokio::runtime::Runtime;
 
 /// The name the function is registered under.
@@ -34,7 +36,8 @@ pub struct AthenaQueryFunction {
 
 impl fmt::Debug for AthenaQueryFunction {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AthenaQueryFunction").finish_non_exhaustive()
+        f.debug_struct("AthenaQueryFunction")
+            .finish_non_exhaustive()
     }
 }
 
@@ -76,7 +79,8 @@ where
     rt.spawn(async move {
         let _ = tx.send(fut.await);
     });
-    rx.recv().map_err(|_| plan_err("the probe query was abandoned"))?
+    rx.recv()
+        .map_err(|_| plan_err("the probe query was abandoned"))?
 }
 
 /// The Arrow type of a result column from its `ColumnInfo`.
@@ -111,13 +115,24 @@ fn is_query(sql: &str) -> bool {
 impl TableFunctionImpl for AthenaQueryFunction {
     fn call_with_args(&self, args: TableFunctionArgs) -> Result<Arc<dyn TableProvider>> {
         let sql = match args.exprs() {
-            [Expr::Literal(ScalarValue::Utf8(Some(s)) | ScalarValue::LargeUtf8(Some(s)) | ScalarValue::Utf8View(Some(s)), _)] => {
-                s.trim().trim_end_matches(';').to_string()
+            [
+                Expr::Literal(
+                    ScalarValue::Utf8(Some(s))
+                    | ScalarValue::LargeUtf8(Some(s))
+                    | ScalarValue::Utf8View(Some(s)),
+                    _,
+                ),
+            ] => s.trim().trim_end_matches(';').to_string(),
+            _ => {
+                return Err(plan_err(
+                    "takes one argument, the Athena SQL text as a string literal",
+                ));
             }
-            _ => return Err(plan_err("takes one argument, the Athena SQL text as a string literal")),
         };
         if !is_query(&sql) {
-            return Err(plan_err("only queries (SELECT, WITH, VALUES) can be used as a table"));
+            return Err(plan_err(
+                "only queries (SELECT, WITH, VALUES) can be used as a table",
+            ));
         }
         let probe = format!("SELECT * FROM (\n{sql}\n) LIMIT 0");
         let runner = Arc::clone(&self.runner);
@@ -133,15 +148,35 @@ impl TableFunctionImpl for AthenaQueryFunction {
                 .max_results(1)
                 .send()
                 .await
-                .map_err(|e| plan_err(format!("reading the result columns: {}", aws_sdk_athena::error::DisplayErrorContext(&e))))?;
-            let columns = out.result_set().and_then(|r| r.result_set_metadata()).map(|m| m.column_info()).unwrap_or_default();
+                .map_err(|e| {
+                    plan_err(format!(
+                        "reading the result columns: {}",
+                        aws_sdk_athena::error::DisplayErrorContext(&e)
+                    ))
+                })?;
+            let columns = out
+                .result_set()
+                .and_then(|r| r.result_set_metadata())
+                .map(|m| m.column_info())
+                .unwrap_or_default();
             let fields = columns
                 .iter()
-                .map(|c| column_type(c.label().unwrap_or(c.name()), c.r#type(), c.precision(), c.scale()))
+                .map(|c| {
+                    column_type(
+                        c.label().unwrap_or(c.name()),
+                        c.r#type(),
+                        c.precision(),
+                        c.scale(),
+                    )
+                })
                 .collect::<Result<Vec<_>>>()?;
             Ok(Arc::new(Schema::new(fields)))
         })?;
-        Ok(Arc::new(AthenaQueryTable { sql, schema, executor: Arc::clone(&self.runner) as Arc<dyn QueryExecutor> }))
+        Ok(Arc::new(AthenaQueryTable {
+            sql,
+            schema,
+            executor: Arc::clone(&self.runner) as Arc<dyn QueryExecutor>,
+        }))
     }
 }
 
@@ -180,20 +215,32 @@ impl TableProvider for AthenaQueryTable {
             .iter()
             .map(|f| {
                 quote_identifier(f.name()).ok_or_else(|| {
-                    plan_err(format!("column name {:?} cannot be quoted for Athena", f.name()))
+                    plan_err(format!(
+                        "column name {:?} cannot be quoted for Athena",
+                        f.name()
+                    ))
                 })
             })
             .collect::<Result<Vec<_>>>()?;
         if columns.is_empty() {
             // count(*) and the like: Athena counts, no column data is read.
             let sql = format!("SELECT count(*) FROM (\n{}\n)", self.sql);
-            return Ok(Arc::new(AthenaScanExec::count(Arc::clone(&self.executor), sql, schema, limit)));
+            return Ok(Arc::new(AthenaExec::count(
+                Arc::clone(&self.executor),
+                sql,
+                schema,
+                limit,
+            )));
         }
         let mut sql = format!("SELECT {} FROM (\n{}\n)", columns.join(", "), self.sql);
         if let Some(n) = limit {
             sql.push_str(&format!(" LIMIT {n}"));
         }
-        Ok(Arc::new(AthenaScanExec::rows(Arc::clone(&self.executor), sql, schema)))
+        Ok(Arc::new(AthenaExec::rows(
+            Arc::clone(&self.executor),
+            sql,
+            schema,
+        )))
     }
 }
 
@@ -215,10 +262,23 @@ mod tests {
 
     #[test]
     fn result_column_types() {
-        assert_eq!(column_type("a", "integer", 10, 0).expect("int").data_type(), &DataType::Int32);
-        assert_eq!(column_type("a", "varchar", 2147483647, 0).expect("varchar").data_type(), &DataType::Utf8);
-        assert_eq!(column_type("a", "decimal", 10, 2).expect("dec").data_type(), &DataType::Decimal128(10, 2));
-        let err = column_type("xs", "array", 0, 0).expect_err("array").to_string();
+        assert_eq!(
+            column_type("a", "integer", 10, 0).expect("int").data_type(),
+            &DataType::Int32
+        );
+        assert_eq!(
+            column_type("a", "varchar", 2147483647, 0)
+                .expect("varchar")
+                .data_type(),
+            &DataType::Utf8
+        );
+        assert_eq!(
+            column_type("a", "decimal", 10, 2).expect("dec").data_type(),
+            &DataType::Decimal128(10, 2)
+        );
+        let err = column_type("xs", "array", 0, 0)
+            .expect_err("array")
+            .to_string();
         assert!(err.contains("xs") && err.contains("CAST"), "{err}");
     }
 }

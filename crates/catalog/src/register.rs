@@ -13,9 +13,9 @@ use datafusion_athena_scan::{AthenaRunner, QueryExecutor};
 use crate::cache::{Clock, Ttl};
 use crate::error::{Error, Result};
 use crate::factory::{ATHENA_FORMAT, AthenaTableFactory};
-use crate::query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 use crate::metadata::{AWS_DATA_CATALOG, MetadataClient, MetadataSource};
 use crate::provider::{AthenaCatalogList, AthenaCatalogProvider};
+use crate::query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 use crate::schema::{CatalogOptions, Shared};
 use crate::table::{ScanTableFactory, TableFactory};
 
@@ -110,7 +110,12 @@ pub struct AthenaCatalogBuilder {
 impl AthenaCatalogBuilder {
     /// A builder for `opts`.
     pub fn new(opts: ConnectionOptions) -> Self {
-        Self { opts, catalog: CatalogOptions::default(), metadata: None, factory: None }
+        Self {
+            opts,
+            catalog: CatalogOptions::default(),
+            metadata: None,
+            factory: None,
+        }
     }
 
     /// How long listings and table schemas stay cached (default five minutes).
@@ -147,7 +152,12 @@ impl AthenaCatalogBuilder {
     /// Connects (credentials, clients), lists the data sources and databases and registers them
     /// in `ctx`.
     pub async fn register(self, ctx: &SessionContext) -> Result<AthenaCatalogs> {
-        let Self { opts, catalog, metadata, factory } = self;
+        let Self {
+            opts,
+            catalog,
+            metadata,
+            factory,
+        } = self;
         let mut query_fn = None;
         let (metadata, factory) = match (metadata, factory) {
             (Some(m), Some(f)) => (m, f),
@@ -169,12 +179,19 @@ impl AthenaCatalogBuilder {
                 (metadata, factory)
             }
         };
-        let shared = Arc::new(Shared { metadata: Arc::clone(&metadata), factory, options: catalog });
+        let shared = Arc::new(Shared {
+            metadata: Arc::clone(&metadata),
+            factory,
+            options: catalog,
+        });
         let sources = match &opts.data_source {
-            Some(name) => vec![metadata.data_source(name).await?.ok_or_else(|| Error::NotFound {
-                kind: "data source",
-                name: name.clone(),
-                hint: ": check DataSource (the Athena data catalog name, e.g. AwsDataCatalog)".into(),
+            Some(name) => vec![metadata.data_source(name).await?.ok_or_else(|| {
+                Error::NotFound {
+                    kind: "data source",
+                    name: name.clone(),
+                    hint: ": check DataSource (the Athena data catalog name, e.g. AwsDataCatalog)"
+                        .into(),
+                }
             })?],
             None => metadata.list_data_sources().await?,
         };
@@ -191,7 +208,11 @@ impl AthenaCatalogBuilder {
         let list = athena_catalog_list(ctx);
         for source in sources {
             let is_default = source.name == default_catalog;
-            let only_database = if is_default { opts.database.clone() } else { None };
+            let only_database = if is_default {
+                opts.database.clone()
+            } else {
+                None
+            };
             let name = source.name.clone();
             match AthenaCatalogProvider::load(source, Arc::clone(&shared), only_database).await {
                 Ok(provider) => list.add(provider),
@@ -215,7 +236,10 @@ impl AthenaCatalogBuilder {
             // Keep `register_table("x", ..)` working: a local schema under the default name.
             let schema = options.catalog.default_schema.clone();
             if c.database(&schema).is_none() {
-                c.register_local_schema(&schema, Arc::new(MemorySchemaProvider::new()) as Arc<dyn SchemaProvider>);
+                c.register_local_schema(
+                    &schema,
+                    Arc::new(MemorySchemaProvider::new()) as Arc<dyn SchemaProvider>,
+                );
             }
         }
         let default_schema = opts.database.clone();
@@ -232,14 +256,19 @@ impl AthenaCatalogBuilder {
             state.register_udtf(ATHENA_QUERY, Arc::new(f));
         }
         drop(state);
-        Ok(AthenaCatalogs { list, metadata, default_catalog, default_schema })
+        Ok(AthenaCatalogs {
+            list,
+            metadata,
+            default_catalog,
+            default_schema,
+        })
     }
 }
 
 /// The session's catalog list as an [`AthenaCatalogList`], installing one if needed.
 fn athena_catalog_list(ctx: &SessionContext) -> Arc<AthenaCatalogList> {
     let current = Arc::clone(ctx.state_ref().read().catalog_list());
-    let any: Arc<dyn Any + Send + Sync> = current.clone();
+    let any: Arc<dyn Any + Send + Sync> = Arc::clone(&current) as Arc<dyn CatalogProviderList>;
     if let Ok(list) = any.downcast::<AthenaCatalogList>() {
         return list;
     }
@@ -250,7 +279,9 @@ fn athena_catalog_list(ctx: &SessionContext) -> Arc<AthenaCatalogList> {
 
 /// Region and credentials for every client, logging in once.
 async fn sdk_config(opts: &ConnectionOptions) -> Result<SdkConfig> {
-    let config = datafusion_athena_auth::sdk_config(opts).await.map_err(|e| Error::Auth(Box::new(e)))?;
+    let config = datafusion_athena_auth::sdk_config(opts)
+        .await
+        .map_err(|e| Error::Auth(Box::new(e)))?;
     if config.region().is_none() {
         return Err(Error::Invalid {
             what: "AWSRegion".into(),

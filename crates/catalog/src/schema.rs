@@ -30,7 +30,11 @@ pub struct CatalogOptions {
 
 impl Default for CatalogOptions {
     fn default() -> Self {
-        Self { ttl: Ttl::default(), clock: Arc::new(crate::cache::SystemClock), preload_tables: true }
+        Self {
+            ttl: Ttl::default(),
+            clock: Arc::new(crate::cache::SystemClock),
+            preload_tables: true,
+        }
     }
 }
 
@@ -72,7 +76,11 @@ impl fmt::Debug for AthenaSchemaProvider {
 }
 
 impl AthenaSchemaProvider {
-    pub(crate) fn new(source: Arc<DataSourceInfo>, database: String, shared: Arc<Shared>) -> Arc<Self> {
+    pub(crate) fn new(
+        source: Arc<DataSourceInfo>,
+        database: String,
+        shared: Arc<Shared>,
+    ) -> Arc<Self> {
         let ttl = shared.options.ttl;
         let clock = Arc::clone(&shared.options.clock);
         Arc::new_cyclic(|this| Self {
@@ -117,15 +125,25 @@ impl AthenaSchemaProvider {
     }
 
     async fn listing(&self) -> Result<Listing> {
-        self.listing.get_or_load(LISTING, || self.fetch_listing()).await
+        self.listing
+            .get_or_load(LISTING, || self.fetch_listing())
+            .await
     }
 
     /// Lists the tables (one paginated listing) and primes the table cache with their columns.
     async fn fetch_listing(&self) -> Result<Listing> {
-        let tables = self.shared.metadata.list_tables(&self.source, &self.database).await?;
+        let tables = self
+            .shared
+            .metadata
+            .list_tables(&self.source, &self.database)
+            .await?;
         let mut names = BTreeMap::new();
         for t in tables {
-            let kind = if t.is_view() { TableType::View } else { TableType::Base };
+            let kind = if t.is_view() {
+                TableType::View
+            } else {
+                TableType::Base
+            };
             let key = t.name.to_lowercase();
             names.insert(key.clone(), (t.name.clone(), kind));
             self.tables.insert(&key, Some(Arc::new(t)));
@@ -137,8 +155,12 @@ impl AthenaSchemaProvider {
     /// is available, keeping the stale listing visible meanwhile. Used by the synchronous
     /// `table_names`.
     fn refresh_in_background(&self) {
-        let Ok(handle) = tokio::runtime::Handle::try_current() else { return };
-        let Some(this) = self.this.upgrade() else { return };
+        let Ok(handle) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let Some(this) = self.this.upgrade() else {
+            return;
+        };
         if self.refreshing.swap(true, Ordering::SeqCst) {
             return;
         }
@@ -164,7 +186,11 @@ impl AthenaSchemaProvider {
                 {
                     return Ok(None);
                 }
-                let found = self.shared.metadata.table(&self.source, &self.database, &key).await?;
+                let found = self
+                    .shared
+                    .metadata
+                    .table(&self.source, &self.database, &key)
+                    .await?;
                 Ok(found.map(Arc::new))
             })
             .await
@@ -213,7 +239,9 @@ impl SchemaProvider for AthenaSchemaProvider {
         if let Some(local) = self.local.table(name).await? {
             return Ok(Some(local));
         }
-        let Some(meta) = self.describe(name).await? else { return Ok(None) };
+        let Some(meta) = self.describe(name).await? else {
+            return Ok(None);
+        };
         let spec = self.spec(&meta)?;
         self.shared.factory.create(spec).map(Some)
     }
@@ -226,7 +254,13 @@ impl SchemaProvider for AthenaSchemaProvider {
             return Ok(Some(kind));
         }
         let meta = self.describe(name).await?;
-        Ok(meta.map(|m| if m.is_view() { TableType::View } else { TableType::Base }))
+        Ok(meta.map(|m| {
+            if m.is_view() {
+                TableType::View
+            } else {
+                TableType::Base
+            }
+        }))
     }
 
     fn register_table(
@@ -237,13 +271,19 @@ impl SchemaProvider for AthenaSchemaProvider {
         self.local.register_table(name, table)
     }
 
-    fn deregister_table(&self, name: &str) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
+    fn deregister_table(
+        &self,
+        name: &str,
+    ) -> Result<Option<Arc<dyn TableProvider>>, DataFusionError> {
         self.local.deregister_table(name)
     }
 
     fn table_exist(&self, name: &str) -> bool {
         self.local.table_exist(name)
             || self.listed(name).is_some()
-            || self.tables.peek(&name.to_lowercase()).is_some_and(|(m, _)| m.is_some())
+            || self
+                .tables
+                .peek(&name.to_lowercase())
+                .is_some_and(|(m, _)| m.is_some())
     }
 }

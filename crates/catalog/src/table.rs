@@ -58,7 +58,10 @@ pub struct ScanTableFactory {
 impl ScanTableFactory {
     /// Tables read through `executor`, with filter pushdown on.
     pub fn new(executor: Arc<dyn QueryExecutor>) -> Self {
-        Self { executor, filter_pushdown: true }
+        Self {
+            executor,
+            filter_pushdown: true,
+        }
     }
 
     /// Turns filter pushdown on or off.
@@ -70,11 +73,16 @@ impl ScanTableFactory {
 
 impl TableFactory for ScanTableFactory {
     fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
-        let name = AthenaTableName::new(&spec.database, &spec.table).with_catalog(&spec.data_source);
+        let name =
+            AthenaTableName::new(&spec.database, &spec.table).with_catalog(&spec.data_source);
         let table = AthenaTable::new(name, spec.schema, Arc::clone(&self.executor))
             .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
         let table: Arc<dyn TableProvider> = Arc::new(table);
-        Ok(if spec.is_view { Arc::new(AthenaView(table)) } else { table })
+        Ok(if spec.is_view {
+            Arc::new(AthenaView(table))
+        } else {
+            table
+        })
     }
 }
 
@@ -142,7 +150,11 @@ mod tests {
     use crate::metadata::ColumnMetadata;
 
     fn col(name: &str, ty: &str) -> ColumnMetadata {
-        ColumnMetadata { name: name.into(), type_name: ty.into(), comment: None }
+        ColumnMetadata {
+            name: name.into(),
+            type_name: ty.into(),
+            comment: None,
+        }
     }
 
     fn table(columns: Vec<ColumnMetadata>, partition_keys: Vec<ColumnMetadata>) -> TableMetadata {
@@ -157,11 +169,19 @@ mod tests {
     #[test]
     fn columns_then_partition_keys_with_parsed_types() {
         let t = table(
-            vec![col("id", "bigint"), col("price", "decimal(10, 2)"), col("tags", "array<string>")],
+            vec![
+                col("id", "bigint"),
+                col("price", "decimal(10, 2)"),
+                col("tags", "array<string>"),
+            ],
             vec![col("dt", "string")],
         );
         let schema = arrow_schema("AwsDataCatalog", "db", &t).expect("schema");
-        let got: Vec<_> = schema.fields().iter().map(|f| (f.name().as_str(), f.data_type().clone())).collect();
+        let got: Vec<_> = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name().as_str(), f.data_type().clone()))
+            .collect();
         assert_eq!(got[0], ("id", DataType::Int64));
         assert_eq!(got[1], ("price", DataType::Decimal128(10, 2)));
         assert!(matches!(&got[2].1, DataType::List(f) if f.data_type() == &DataType::Utf8));
@@ -180,16 +200,27 @@ mod tests {
         let DataType::Struct(fields) = item.data_type() else {
             panic!("expected a struct, got {:?}", item.data_type())
         };
-        let expected: Fields =
-            vec![Field::new("a", DataType::Int32, true), Field::new("b", DataType::Utf8, true)].into();
-        assert_eq!(fields.iter().map(|f| f.name().clone()).collect::<Vec<_>>(), ["a", "b"]);
+        let expected: Fields = vec![
+            Field::new("a", DataType::Int32, true),
+            Field::new("b", DataType::Utf8, true),
+        ]
+        .into();
+        assert_eq!(
+            fields.iter().map(|f| f.name().clone()).collect::<Vec<_>>(),
+            ["a", "b"]
+        );
         assert_eq!(fields[0].data_type(), expected[0].data_type());
     }
 
     #[test]
     fn unknown_types_name_table_column_and_type() {
-        let t = table(vec![col("ok", "int"), col("weird", "hyperloglog_sketch<42>")], vec![]);
-        let err = arrow_schema("AwsDataCatalog", "db", &t).expect_err("unknown type").to_string();
+        let t = table(
+            vec![col("ok", "int"), col("weird", "hyperloglog_sketch<42>")],
+            vec![],
+        );
+        let err = arrow_schema("AwsDataCatalog", "db", &t)
+            .expect_err("unknown type")
+            .to_string();
         assert!(err.contains("AwsDataCatalog.db.t"), "{err}");
         assert!(err.contains("weird"), "{err}");
         assert!(err.contains("hyperloglog_sketch<42>"), "{err}");

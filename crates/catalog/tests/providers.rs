@@ -30,7 +30,12 @@ struct FakeMetadata {
 
 impl FakeMetadata {
     fn count(&self, op: &str) {
-        *self.calls.lock().expect("lock").entry(op.to_string()).or_default() += 1;
+        *self
+            .calls
+            .lock()
+            .expect("lock")
+            .entry(op.to_string())
+            .or_default() += 1;
     }
 }
 
@@ -43,17 +48,34 @@ impl MetadataSource for FakeMetadata {
 
     async fn data_source(&self, name: &str) -> Result<Option<DataSourceInfo>> {
         self.count("GetDataCatalog");
-        Ok(self.sources.iter().find(|s| s.name.eq_ignore_ascii_case(name)).cloned())
+        Ok(self
+            .sources
+            .iter()
+            .find(|s| s.name.eq_ignore_ascii_case(name))
+            .cloned())
     }
 
     async fn list_databases(&self, source: &DataSourceInfo) -> Result<Vec<String>> {
         self.count("ListDatabases");
-        Ok(self.tables.keys().filter(|(s, _)| *s == source.name).map(|(_, d)| d.clone()).collect())
+        Ok(self
+            .tables
+            .keys()
+            .filter(|(s, _)| *s == source.name)
+            .map(|(_, d)| d.clone())
+            .collect())
     }
 
-    async fn list_tables(&self, source: &DataSourceInfo, database: &str) -> Result<Vec<TableMetadata>> {
+    async fn list_tables(
+        &self,
+        source: &DataSourceInfo,
+        database: &str,
+    ) -> Result<Vec<TableMetadata>> {
         self.count("ListTables");
-        Ok(self.tables.get(&(source.name.clone(), database.to_string())).cloned().unwrap_or_default())
+        Ok(self
+            .tables
+            .get(&(source.name.clone(), database.to_string()))
+            .cloned()
+            .unwrap_or_default())
     }
 
     async fn table(
@@ -83,21 +105,45 @@ struct EmptyTables;
 impl TableFactory for EmptyTables {
     fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
         let table: Arc<dyn TableProvider> = Arc::new(MemTable::try_new(spec.schema, vec![vec![]])?);
-        Ok(if spec.is_view { Arc::new(datafusion_athena_catalog::AthenaView(table)) } else { table })
+        Ok(if spec.is_view {
+            Arc::new(datafusion_athena_catalog::AthenaView(table))
+        } else {
+            table
+        })
     }
 }
 
 fn col(name: &str, ty: &str) -> ColumnMetadata {
-    ColumnMetadata { name: name.into(), type_name: ty.into(), comment: None }
+    ColumnMetadata {
+        name: name.into(),
+        type_name: ty.into(),
+        comment: None,
+    }
 }
 
-fn table(name: &str, kind: &str, columns: Vec<ColumnMetadata>, keys: Vec<ColumnMetadata>) -> TableMetadata {
-    TableMetadata { name: name.into(), table_type: Some(kind.into()), columns, partition_keys: keys }
+fn table(
+    name: &str,
+    kind: &str,
+    columns: Vec<ColumnMetadata>,
+    keys: Vec<ColumnMetadata>,
+) -> TableMetadata {
+    TableMetadata {
+        name: name.into(),
+        table_type: Some(kind.into()),
+        columns,
+        partition_keys: keys,
+    }
 }
 
 fn fake() -> FakeMetadata {
-    let glue = DataSourceInfo { name: "AwsDataCatalog".into(), kind: DataSourceKind::Glue { catalog_id: None } };
-    let lambda = DataSourceInfo { name: "MyLambda".into(), kind: DataSourceKind::Lambda };
+    let glue = DataSourceInfo {
+        name: "AwsDataCatalog".into(),
+        kind: DataSourceKind::Glue { catalog_id: None },
+    };
+    let lambda = DataSourceInfo {
+        name: "MyLambda".into(),
+        kind: DataSourceKind::Lambda,
+    };
     let mut tables = BTreeMap::new();
     tables.insert(
         ("AwsDataCatalog".to_string(), "sampledb".to_string()),
@@ -113,8 +159,18 @@ fn fake() -> FakeMetadata {
                 ],
                 vec![col("dt", "string")],
             ),
-            table("recent_orders", "VIRTUAL_VIEW", vec![col("id", "bigint")], vec![]),
-            table("broken", "EXTERNAL_TABLE", vec![col("x", "int"), col("h", "hyperloglog")], vec![]),
+            table(
+                "recent_orders",
+                "VIRTUAL_VIEW",
+                vec![col("id", "bigint")],
+                vec![],
+            ),
+            table(
+                "broken",
+                "EXTERNAL_TABLE",
+                vec![col("x", "int"), col("h", "hyperloglog")],
+                vec![],
+            ),
         ],
     );
     tables.insert(
@@ -123,9 +179,18 @@ fn fake() -> FakeMetadata {
     );
     tables.insert(
         ("MyLambda".to_string(), "ext".to_string()),
-        vec![table("t3", "EXTERNAL_TABLE", vec![col("b", "string")], vec![])],
+        vec![table(
+            "t3",
+            "EXTERNAL_TABLE",
+            vec![col("b", "string")],
+            vec![],
+        )],
     );
-    FakeMetadata { sources: vec![glue, lambda], tables, ..Default::default() }
+    FakeMetadata {
+        sources: vec![glue, lambda],
+        tables,
+        ..Default::default()
+    }
 }
 
 fn opts(s: &str) -> ConnectionOptions {
@@ -155,7 +220,11 @@ async fn strings(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
                     .map(|c| {
                         let c = datafusion::arrow::compute::cast(c, &DataType::Utf8).expect("cast");
                         let c = c.as_string::<i32>();
-                        if c.is_null(r) { "NULL".to_string() } else { c.value(r).to_string() }
+                        if c.is_null(r) {
+                            "NULL".to_string()
+                        } else {
+                            c.value(r).to_string()
+                        }
                     })
                     .collect(),
             );
@@ -168,7 +237,13 @@ async fn strings(ctx: &SessionContext, sql: &str) -> Vec<Vec<String>> {
 async fn names_resolve_lower_case_and_quoted_and_default_schema() {
     let ctx = SessionContext::new();
     let meta = Arc::new(fake());
-    register(&ctx, Arc::clone(&meta), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    register(
+        &ctx,
+        Arc::clone(&meta),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
     for sql in [
         "SELECT id FROM awsdatacatalog.sampledb.orders",
         "SELECT id FROM \"AwsDataCatalog\".sampledb.orders",
@@ -184,7 +259,11 @@ async fn names_resolve_lower_case_and_quoted_and_default_schema() {
     assert_eq!(calls.get("ListDatabases"), None, "{calls:?}");
     assert_eq!(calls.get("ListTables"), Some(&1), "{calls:?}");
     assert_eq!(calls.get("GetTable"), None, "{calls:?}");
-    assert!(ctx.sql("SELECT * FROM awsdatacatalog.other.t2").await.is_err());
+    assert!(
+        ctx.sql("SELECT * FROM awsdatacatalog.other.t2")
+            .await
+            .is_err()
+    );
     // The local catalog is still there.
     assert!(ctx.catalog("datafusion").is_some());
 }
@@ -192,27 +271,51 @@ async fn names_resolve_lower_case_and_quoted_and_default_schema() {
 #[tokio::test]
 async fn schemas_are_exact_with_partition_keys_last() {
     let ctx = SessionContext::new();
-    register(&ctx, Arc::new(fake()), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    register(
+        &ctx,
+        Arc::new(fake()),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
     let t = ctx.table_provider("orders").await.expect("orders");
     let s = t.schema();
     let names: Vec<_> = s.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(names, ["id", "price", "items", "attrs", "dt"]);
     assert_eq!(s.field(0).data_type(), &DataType::Int64);
     assert_eq!(s.field(1).data_type(), &DataType::Decimal128(10, 2));
-    let DataType::List(item) = s.field(2).data_type() else { panic!("{:?}", s.field(2)) };
-    let DataType::Struct(fields) = item.data_type() else { panic!("{item:?}") };
+    let DataType::List(item) = s.field(2).data_type() else {
+        panic!("{:?}", s.field(2))
+    };
+    let DataType::Struct(fields) = item.data_type() else {
+        panic!("{item:?}")
+    };
     assert_eq!(fields[0].name(), "sku");
     assert_eq!(fields[0].data_type(), &DataType::Utf8);
     assert_eq!(fields[1].data_type(), &DataType::Int32);
-    assert!(matches!(s.field(3).data_type(), DataType::Map(_, _)), "{:?}", s.field(3));
+    assert!(
+        matches!(s.field(3).data_type(), DataType::Map(_, _)),
+        "{:?}",
+        s.field(3)
+    );
     assert_eq!(s.field(4).data_type(), &DataType::Utf8);
 }
 
 #[tokio::test]
 async fn unknown_types_fail_naming_table_column_and_type() {
     let ctx = SessionContext::new();
-    register(&ctx, Arc::new(fake()), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
-    let err = ctx.sql("SELECT * FROM broken").await.expect_err("unknown type").to_string();
+    register(
+        &ctx,
+        Arc::new(fake()),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
+    let err = ctx
+        .sql("SELECT * FROM broken")
+        .await
+        .expect_err("unknown type")
+        .to_string();
     assert!(err.contains("AwsDataCatalog.sampledb.broken"), "{err}");
     assert!(err.contains("column h"), "{err}");
     assert!(err.contains("hyperloglog"), "{err}");
@@ -221,7 +324,13 @@ async fn unknown_types_fail_naming_table_column_and_type() {
 #[tokio::test]
 async fn information_schema_show_tables_and_columns() {
     let ctx = SessionContext::new();
-    register(&ctx, Arc::new(fake()), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    register(
+        &ctx,
+        Arc::new(fake()),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
     let rows = strings(
         &ctx,
         "SELECT table_catalog, table_schema, table_name, table_type FROM information_schema.tables \
@@ -237,8 +346,16 @@ async fn information_schema_show_tables_and_columns() {
         ]
     );
     let rows = strings(&ctx, "SHOW TABLES").await;
-    assert!(rows.iter().any(|r| r[1..] == ["sampledb", "orders", "BASE TABLE"]), "{rows:?}");
-    assert!(rows.iter().any(|r| r[1..] == ["sampledb", "recent_orders", "VIEW"]), "{rows:?}");
+    assert!(
+        rows.iter()
+            .any(|r| r[1..] == ["sampledb", "orders", "BASE TABLE"]),
+        "{rows:?}"
+    );
+    assert!(
+        rows.iter()
+            .any(|r| r[1..] == ["sampledb", "recent_orders", "VIEW"]),
+        "{rows:?}"
+    );
     // SHOW COLUMNS reads every table's schema through information_schema.columns; the broken
     // table makes that fail, as an unknown type must, so check a schema without it.
     let ctx = SessionContext::new();
@@ -246,9 +363,18 @@ async fn information_schema_show_tables_and_columns() {
     for ts in meta.tables.values_mut() {
         ts.retain(|t| t.name != "broken");
     }
-    register(&ctx, Arc::new(meta), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    register(
+        &ctx,
+        Arc::new(meta),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
     let rows = strings(&ctx, "SHOW COLUMNS FROM orders").await;
-    let cols: Vec<_> = rows.iter().map(|r| (r[3].as_str(), r[4].as_str())).collect();
+    let cols: Vec<_> = rows
+        .iter()
+        .map(|r| (r[3].as_str(), r[4].as_str()))
+        .collect();
     assert_eq!(cols[0], ("id", "Int64"));
     assert_eq!(cols[1], ("price", "Decimal128(10, 2)"));
     assert_eq!(cols[4], ("dt", "Utf8"));
@@ -274,8 +400,11 @@ async fn every_source_and_database_when_unset() {
     assert_eq!(calls.get("ListTables"), Some(&3), "{calls:?}");
     assert_eq!(calls.get("GetTable"), None, "{calls:?}");
     // Without Database, local tables still register under the default schema.
-    ctx.register_batch("local_t", RecordBatch::new_empty(Arc::new(datafusion::arrow::datatypes::Schema::empty())))
-        .expect("local table");
+    ctx.register_batch(
+        "local_t",
+        RecordBatch::new_empty(Arc::new(datafusion::arrow::datatypes::Schema::empty())),
+    )
+    .expect("local table");
     assert!(ctx.table_provider("local_t").await.is_ok());
 }
 
@@ -299,11 +428,16 @@ async fn lazy_lookups_share_one_request_and_expire_with_the_ttl() {
     meta.table_delay = Duration::from_millis(50);
     let meta = Arc::new(meta);
     let clock = Arc::new(ManualClock::new());
-    let reg = register(&ctx, Arc::clone(&meta), "DataSource=AwsDataCatalog;Database=sampledb;", |b| {
-        b.with_preload_tables(false)
-            .with_ttl(Ttl::After(Duration::from_secs(60)))
-            .with_clock(Arc::clone(&clock) as Arc<dyn Clock>)
-    })
+    let reg = register(
+        &ctx,
+        Arc::clone(&meta),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| {
+            b.with_preload_tables(false)
+                .with_ttl(Ttl::After(Duration::from_secs(60)))
+                .with_clock(Arc::clone(&clock) as Arc<dyn Clock>)
+        },
+    )
     .await;
     let schema = reg
         .catalog_list()
@@ -314,7 +448,11 @@ async fn lazy_lookups_share_one_request_and_expire_with_the_ttl() {
     let lookups = (0..10).map(|_| schema.table("orders"));
     let found = futures::future::join_all(lookups).await;
     assert!(found.iter().all(|t| matches!(t, Ok(Some(_)))));
-    assert_eq!(meta.table_calls.load(Ordering::SeqCst), 1, "ten concurrent lookups, one call");
+    assert_eq!(
+        meta.table_calls.load(Ordering::SeqCst),
+        1,
+        "ten concurrent lookups, one call"
+    );
 
     // Cached until the TTL passes, then looked up again (one call, not a listing).
     schema.table("orders").await.expect("cached");
@@ -333,7 +471,13 @@ async fn lazy_lookups_share_one_request_and_expire_with_the_ttl() {
 async fn preloaded_listing_answers_misses_without_calls() {
     let ctx = SessionContext::new();
     let meta = Arc::new(fake());
-    register(&ctx, Arc::clone(&meta), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    register(
+        &ctx,
+        Arc::clone(&meta),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
     assert!(ctx.sql("SELECT * FROM nope").await.is_err());
     ctx.sql("SELECT * FROM orders").await.expect("orders");
     ctx.sql("SELECT * FROM recent_orders").await.expect("view");
@@ -346,12 +490,23 @@ async fn preloaded_listing_answers_misses_without_calls() {
 async fn create_external_table_stored_as_athena() {
     let ctx = SessionContext::new();
     let meta = Arc::new(fake());
-    register(&ctx, Arc::clone(&meta), "DataSource=AwsDataCatalog;Database=sampledb;", |b| b).await;
+    register(
+        &ctx,
+        Arc::clone(&meta),
+        "DataSource=AwsDataCatalog;Database=sampledb;",
+        |b| b,
+    )
+    .await;
     ctx.sql("CREATE EXTERNAL TABLE my_orders STORED AS ATHENA LOCATION 'AwsDataCatalog.sampledb.orders'")
         .await
         .expect("create");
     let t = ctx.table_provider("my_orders").await.expect("my_orders");
-    let names: Vec<_> = t.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let names: Vec<_> = t
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     assert_eq!(names, ["id", "price", "items", "attrs", "dt"]);
 
     // Columns select and order; types come from the catalog.
@@ -381,11 +536,16 @@ async fn create_external_table_stored_as_athena() {
         .to_string();
     assert!(err.contains("LOCATION 'a..b'"), "{err}");
     let err = ctx
-        .sql("CREATE EXTERNAL TABLE bad STORED AS ATHENA LOCATION 'orders' OPTIONS ('colour' 'red')")
+        .sql(
+            "CREATE EXTERNAL TABLE bad STORED AS ATHENA LOCATION 'orders' OPTIONS ('colour' 'red')",
+        )
         .await
         .expect_err("unknown option")
         .to_string();
-    assert!(err.contains("colour") && err.contains("filter_pushdown"), "{err}");
+    assert!(
+        err.contains("colour") && err.contains("filter_pushdown"),
+        "{err}"
+    );
     let err = ctx
         .sql("CREATE EXTERNAL TABLE bad STORED AS ATHENA LOCATION 'sampledb.missing'")
         .await

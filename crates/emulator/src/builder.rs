@@ -224,9 +224,19 @@ impl EmulatorBuilder {
         if let Some(dir) = &self.data_dir {
             catalog.register_data_dir(dir).await?;
         }
-        let listener = tokio::net::TcpListener::bind(&self.bind)
-            .await
+        // The server and its queries run on a runtime of their own, so a caller that blocks its
+        // own runtime (a current-thread test waiting synchronously) cannot stall the emulator.
+        let listener = std::net::TcpListener::bind(&self.bind)
             .map_err(|e| Error::io(format!("binding {}", self.bind), e))?;
+        listener
+            .set_nonblocking(true)
+            .map_err(|e| Error::io("making the listening socket non-blocking", e))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("athena-emulator")
+            .enable_all()
+            .build()
+            .map_err(|e| Error::io("starting the emulator's runtime", e))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io("reading the bound address", e))?;
@@ -250,7 +260,11 @@ impl EmulatorBuilder {
         });
         let (tx, rx) = oneshot::channel::<()>();
         let router = crate::server::router(Arc::clone(&inner));
-        let task = tokio::spawn(async move {
+        let task = runtime.spawn(async move {
+            let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+                tracing::error!("the emulator's listening socket could not join its runtime");
+                return;
+            };
             let _ = axum::serve(listener, router)
                 .with_graceful_shutdown(async {
                     let _ = rx.await;
@@ -265,11 +279,24 @@ impl EmulatorBuilder {
             region: self.region,
             database: self.database,
             shutdown: Arc::new(Mutex::new(Some((tx, task)))),
+            _runtime: Arc::new(RuntimeGuard(Some(runtime))),
         })
     }
 }
 
 type ServerTask = (oneshot::Sender<()>, JoinHandle<()>);
+
+/// Owns the emulator's runtime; dropping it from async code must not block, so it shuts the
+/// runtime down in the background.
+struct RuntimeGuard(Option<tokio::runtime::Runtime>);
+
+impl Drop for RuntimeGuard {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
 
 /// A running emulator. Cheap to clone; every clone controls the same server.
 #[derive(Clone)]
@@ -281,6 +308,7 @@ pub struct EmulatorHandle {
     region: String,
     database: String,
     shutdown: Arc<Mutex<Option<ServerTask>>>,
+    _runtime: Arc<RuntimeGuard>,
 }
 
 impl fmt::Debug for EmulatorHandle {

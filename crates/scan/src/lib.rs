@@ -17,13 +17,13 @@ pub use dialect::{
     AthenaDialect, PUSHED_FUNCTIONS, literal_to_sql, quote_identifier, quote_string,
 };
 pub use error::{BoxError, Error, Result};
-pub use exec::AthenaExec;
+pub use exec::{AthenaExec, QueryExecutor};
 pub use metrics::{QueryMetrics, TextMetric};
 pub use pushdown::{
     AthenaTableName, NotPushable, ScanShape, can_push, check_pushable, filter_to_sql, scan_sql,
 };
 pub use runner::{AthenaRunner, CompletedQuery, PollPolicy};
-pub use table::{AthenaScanExec, AthenaTable, QueryExecutor};
+pub use table::AthenaTable;
 pub use types::{
     AthenaType, TIMESTAMP_TZ, arrow_to_athena, arrow_to_hive, arrow_to_trino, athena_to_arrow,
     unloadable,

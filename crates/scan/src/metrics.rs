@@ -82,7 +82,7 @@ pub struct QueryMetrics {
     pub engine_time: Time,
     /// From StartQueryExecution until the query reached a final state, as seen by the client.
     pub wait_time: Time,
-    /// Rows emitted by the plan node.
+    /// Rows emitted by the plan node (after a count became column-less rows).
     pub output_rows: Count,
 }
 
@@ -116,7 +116,8 @@ impl QueryMetrics {
         }
     }
 
-    /// Metrics that are recorded nowhere (for [`crate::AthenaRunner::execute`] without a plan).
+    /// Metrics that are recorded nowhere, for running a query without a plan node (read the
+    /// values from the returned struct).
     pub fn detached() -> Self {
         Self::new(&ExecutionPlanMetricsSet::new(), 0)
     }

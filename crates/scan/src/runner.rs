@@ -23,6 +23,7 @@ use object_store::ObjectStore;
 
 use crate::client;
 use crate::error::{Error, Result};
+use crate::exec::QueryExecutor;
 use crate::metrics::QueryMetrics;
 use crate::results;
 use crate::results::csv::CsvReadOptions;
@@ -407,50 +408,31 @@ impl AthenaRunner {
         QueryMetrics::add_millis(&metrics.engine_time, done.engine_time_ms);
         Ok(done)
     }
+}
 
-    /// Runs `sql` and streams its result rows as batches of `schema` (columns by position).
-    /// DataFusion pulls: nothing is read ahead beyond a few S3 ranges or one result page.
-    /// Dropping the stream before the query finished stops the query.
-    pub fn execute(
-        self: &Arc<Self>,
-        sql: String,
-        schema: SchemaRef,
-    ) -> datafusion::error::Result<SendableRecordBatchStream> {
-        self.execute_with_metrics(sql, schema, QueryMetrics::detached())
-    }
-
-    /// [`Self::execute`], recording into `metrics`.
-    pub fn execute_with_metrics(
-        self: &Arc<Self>,
-        sql: String,
+/// Streams the result rows as batches of `schema` (columns by position). DataFusion pulls:
+/// nothing is read ahead beyond a few S3 ranges or one result page. Dropping the stream before
+/// the query finished stops the query.
+impl QueryExecutor for AthenaRunner {
+    fn execute(
+        &self,
+        sql: &str,
         schema: SchemaRef,
         metrics: QueryMetrics,
     ) -> datafusion::error::Result<SendableRecordBatchStream> {
-        let runner = Arc::clone(self);
+        let runner = Arc::new(self.clone());
+        let sql = sql.to_string();
         let target = Arc::clone(&schema);
-        let m = metrics.clone();
+        let rows = metrics.rows_fetched.clone();
         let batches = futures::stream::once(async move {
-            results::fetch(runner, sql, target, m)
+            results::fetch(runner, sql, target, metrics)
                 .await
                 .map(|s| s.map_err(DataFusionError::from))
                 .map_err(DataFusionError::from)
         })
         .try_flatten()
-        .inspect_ok(move |b| {
-            metrics.rows_fetched.add(b.num_rows());
-            metrics.output_rows.add(b.num_rows());
-        });
+        .inspect_ok(move |b| rows.add(b.num_rows()));
         Ok(Box::pin(RecordBatchStreamAdapter::new(schema, batches)))
-    }
-}
-
-impl crate::table::QueryExecutor for AthenaRunner {
-    fn execute(
-        &self,
-        sql: &str,
-        schema: SchemaRef,
-    ) -> datafusion::error::Result<SendableRecordBatchStream> {
-        Arc::new(self.clone()).execute(sql.to_string(), schema)
     }
 }
 

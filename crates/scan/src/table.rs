@@ -1,39 +1,19 @@
 //! [`AthenaTable`]: one Athena table as a DataFusion `TableProvider`, with projection, filter
 //! and limit pushdown.
 
-use std::fmt;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
-use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
+use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{DFSchema, DataFusionError};
 use datafusion::datasource::TableType;
 use datafusion::error::Result;
-use datafusion::execution::{SendableRecordBatchStream, TaskContext};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
-use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
-use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
-use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
-use datafusion::physical_plan::{
-    DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
-};
-use futures::{StreamExt, TryStreamExt};
+use datafusion::physical_plan::ExecutionPlan;
 
+use crate::exec::{AthenaExec, QueryExecutor};
 use crate::pushdown::{AthenaTableName, ScanShape, can_push, filter_to_sql, scan_sql};
-
-/// Runs one Athena SQL statement and streams its rows as record batches of `schema`.
-///
-/// The Athena runner implements this; tests use in-memory fakes.
-pub trait QueryExecutor: fmt::Debug + Send + Sync {
-    /// Starts `sql` and returns its rows; the stream does the waiting.
-    fn execute(&self, sql: &str, schema: SchemaRef) -> Result<SendableRecordBatchStream>;
-}
-
-/// Rows per batch when a row count is turned back into zero-column rows.
-const COUNT_BATCH_ROWS: usize = 8192;
 
 /// One Athena table, read by sending SQL to Athena.
 ///
@@ -46,7 +26,8 @@ const COUNT_BATCH_ROWS: usize = 8192;
 /// - limit: DataFusion passes a limit to the scan only when nothing above the scan still
 ///   filters rows, and the scan then sends `LIMIT n`.
 ///
-/// `EXPLAIN` shows the exact SQL: `AthenaScanExec: sql=SELECT ...`.
+/// The scan is an [`AthenaExec`]: `EXPLAIN` shows the exact SQL (`AthenaExec: sql=SELECT ...`)
+/// and `EXPLAIN ANALYZE` the query id, data scanned and the other [`crate::QueryMetrics`].
 #[derive(Debug)]
 pub struct AthenaTable {
     name: AthenaTableName,
@@ -156,10 +137,8 @@ impl TableProvider for AthenaTable {
             None => Arc::clone(&self.schema),
         };
         let exec = match shape {
-            ScanShape::Rows(_) => AthenaScanExec::rows(Arc::clone(&self.executor), sql, schema),
-            ScanShape::Count => {
-                AthenaScanExec::count(Arc::clone(&self.executor), sql, schema, limit)
-            }
+            ScanShape::Rows(_) => AthenaExec::rows(Arc::clone(&self.executor), sql, schema),
+            ScanShape::Count => AthenaExec::count(Arc::clone(&self.executor), sql, schema, limit),
         };
         Ok(Arc::new(exec))
     }
@@ -182,196 +161,19 @@ impl TableProvider for AthenaTable {
     }
 }
 
-/// Leaf plan node that sends one SQL statement to Athena.
-#[derive(Debug)]
-pub struct AthenaScanExec {
-    executor: Arc<dyn QueryExecutor>,
-    sql: String,
-    schema: SchemaRef,
-    /// `Some(limit)` when the SQL is a `count(*)` that becomes zero-column rows.
-    count: Option<Option<usize>>,
-    properties: Arc<PlanProperties>,
-}
-
-impl AthenaScanExec {
-    fn new(
-        executor: Arc<dyn QueryExecutor>,
-        sql: String,
-        schema: SchemaRef,
-        count: Option<Option<usize>>,
-    ) -> Self {
-        let properties = Arc::new(PlanProperties::new(
-            EquivalenceProperties::new(Arc::clone(&schema)),
-            Partitioning::UnknownPartitioning(1),
-            EmissionType::Incremental,
-            Boundedness::Bounded,
-        ));
-        Self {
-            executor,
-            sql,
-            schema,
-            count,
-            properties,
-        }
-    }
-
-    /// Streams the rows of `sql`, which has `schema`.
-    pub fn rows(executor: Arc<dyn QueryExecutor>, sql: String, schema: SchemaRef) -> Self {
-        Self::new(executor, sql, schema, None)
-    }
-
-    /// Runs `sql`, a `count(*)` query, and yields that many rows (at most `limit`) of the
-    /// column-less `schema`.
-    pub fn count(
-        executor: Arc<dyn QueryExecutor>,
-        sql: String,
-        schema: SchemaRef,
-        limit: Option<usize>,
-    ) -> Self {
-        Self::new(executor, sql, schema, Some(limit))
-    }
-
-    /// The SQL this node sends.
-    pub fn sql(&self) -> &str {
-        &self.sql
-    }
-}
-
-impl DisplayAs for AthenaScanExec {
-    fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match t {
-            DisplayFormatType::Default | DisplayFormatType::Verbose => {
-                write!(f, "AthenaScanExec: sql={}", self.sql)
-            }
-            DisplayFormatType::TreeRender => write!(f, "sql={}", self.sql),
-        }
-    }
-}
-
-impl ExecutionPlan for AthenaScanExec {
-    fn name(&self) -> &'static str {
-        "AthenaScanExec"
-    }
-
-    fn properties(&self) -> &Arc<PlanProperties> {
-        &self.properties
-    }
-
-    fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
-    }
-
-    fn apply_expressions(
-        &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
-    ) -> Result<TreeNodeRecursion> {
-        Ok(TreeNodeRecursion::Continue)
-    }
-
-    fn with_new_children(
-        self: Arc<Self>,
-        children: Vec<Arc<dyn ExecutionPlan>>,
-    ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.is_empty() {
-            Ok(self)
-        } else {
-            Err(DataFusionError::Internal(
-                "AthenaScanExec is a leaf and takes no children".to_string(),
-            ))
-        }
-    }
-
-    fn execute(
-        &self,
-        partition: usize,
-        _context: Arc<TaskContext>,
-    ) -> Result<SendableRecordBatchStream> {
-        if partition != 0 {
-            return Err(DataFusionError::Internal(format!(
-                "AthenaScanExec has one partition, asked for partition {partition}"
-            )));
-        }
-        match self.count {
-            None => self.executor.execute(&self.sql, Arc::clone(&self.schema)),
-            Some(limit) => {
-                let count_schema = Arc::new(Schema::new(vec![Field::new(
-                    "row_count",
-                    DataType::Int64,
-                    true,
-                )]));
-                let counts = self.executor.execute(&self.sql, count_schema)?;
-                let schema = Arc::clone(&self.schema);
-                let rows = async move {
-                    let total = total_count(counts).await?;
-                    let total = limit.map_or(total, |l| total.min(l));
-                    zero_column_batches(schema, total)
-                };
-                Ok(Box::pin(RecordBatchStreamAdapter::new(
-                    Arc::clone(&self.schema),
-                    futures::stream::once(rows).try_flatten(),
-                )))
-            }
-        }
-    }
-}
-
-/// Sums the `count(*)` values of a count query's answer.
-async fn total_count(mut batches: SendableRecordBatchStream) -> Result<usize> {
-    let mut total: usize = 0;
-    while let Some(batch) = batches.next().await {
-        let batch = batch?;
-        let column = batch.columns().first().ok_or_else(|| {
-            DataFusionError::Execution("Athena count query returned no column".to_string())
-        })?;
-        let values = column.as_primitive_opt::<Int64Type>().ok_or_else(|| {
-            DataFusionError::Execution(format!(
-                "Athena count query returned {} instead of bigint",
-                column.data_type()
-            ))
-        })?;
-        for i in 0..values.len() {
-            if values.is_valid(i) {
-                let n = usize::try_from(values.value(i)).map_err(|_| {
-                    DataFusionError::Execution(format!(
-                        "Athena count query returned a negative count {}",
-                        values.value(i)
-                    ))
-                })?;
-                total = total.saturating_add(n);
-            }
-        }
-    }
-    Ok(total)
-}
-
-/// `rows` zero-column rows of `schema`, in batches of at most [`COUNT_BATCH_ROWS`].
-fn zero_column_batches(
-    schema: SchemaRef,
-    rows: usize,
-) -> Result<futures::stream::Iter<std::vec::IntoIter<Result<RecordBatch>>>> {
-    let mut batches = Vec::with_capacity(rows.div_ceil(COUNT_BATCH_ROWS));
-    let mut left = rows;
-    while left > 0 {
-        let n = left.min(COUNT_BATCH_ROWS);
-        let options = RecordBatchOptions::new().with_row_count(Some(n));
-        batches.push(
-            RecordBatch::try_new_with_options(Arc::clone(&schema), vec![], &options)
-                .map_err(DataFusionError::from),
-        );
-        left -= n;
-    }
-    Ok(futures::stream::iter(batches))
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
 
-    use datafusion::arrow::array::Int64Array;
+    use datafusion::arrow::array::{Int64Array, RecordBatch};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
+    use datafusion::execution::SendableRecordBatchStream;
     use datafusion::physical_plan::collect;
+    use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
     use datafusion::prelude::SessionContext;
 
     use super::*;
+    use crate::metrics::QueryMetrics;
 
     /// Answers every statement with the given counts and records it.
     #[derive(Debug)]
@@ -381,7 +183,12 @@ mod tests {
     }
 
     impl QueryExecutor for Counts {
-        fn execute(&self, sql: &str, schema: SchemaRef) -> Result<SendableRecordBatchStream> {
+        fn execute(
+            &self,
+            sql: &str,
+            schema: SchemaRef,
+            _metrics: QueryMetrics,
+        ) -> Result<SendableRecordBatchStream> {
             self.sent.lock().expect("lock").push(sql.to_string());
             let batch = RecordBatch::try_new(
                 Arc::clone(&schema),

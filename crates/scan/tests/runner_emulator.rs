@@ -15,7 +15,9 @@ use datafusion::physical_plan::{ExecutionPlan, collect, displayable};
 use datafusion::prelude::SessionContext;
 use datafusion_athena_config::ConnectionOptions;
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, QueryState, ThrottleKind};
-use datafusion_athena_scan::{AthenaExec, AthenaRunner, Error, PollPolicy, QueryMetrics};
+use datafusion_athena_scan::{
+    AthenaExec, AthenaRunner, Error, PollPolicy, QueryExecutor, QueryMetrics,
+};
 use futures::StreamExt;
 
 fn schema() -> SchemaRef {
@@ -144,8 +146,7 @@ async fn run(
     schema: SchemaRef,
 ) -> Result<(RecordBatch, QueryMetrics), DataFusionError> {
     let metrics = QueryMetrics::detached();
-    let mut stream =
-        runner.execute_with_metrics(sql.to_string(), Arc::clone(&schema), metrics.clone())?;
+    let mut stream = runner.execute(sql, Arc::clone(&schema), metrics.clone())?;
     let mut batches = Vec::new();
     while let Some(b) = stream.next().await {
         batches.push(b?);
@@ -332,9 +333,7 @@ async fn dropping_the_stream_mid_query_cancels_it() {
     emu.faults().slow_queries(Duration::from_secs(30));
     let r = runner(&emu, "").await;
     let metrics = QueryMetrics::detached();
-    let mut stream = r
-        .execute_with_metrics(ALL.into(), schema(), metrics.clone())
-        .unwrap();
+    let mut stream = r.execute(ALL, schema(), metrics.clone()).unwrap();
     assert!(
         tokio::time::timeout(Duration::from_millis(500), stream.next())
             .await
@@ -430,8 +429,8 @@ async fn s3_errors_mid_stream_are_retried_and_results_stay_complete() {
 async fn athena_exec_explains_its_sql_and_reports_metrics() {
     let emu = emulator(20).await;
     let r = runner(&emu, "").await;
-    let exec: Arc<dyn ExecutionPlan> = Arc::new(AthenaExec::new(
-        Arc::clone(&r),
+    let exec: Arc<dyn ExecutionPlan> = Arc::new(AthenaExec::rows(
+        Arc::clone(&r) as Arc<dyn QueryExecutor>,
         "SELECT * FROM t".into(),
         schema(),
     ));
@@ -561,7 +560,7 @@ async fn nested_types_through_unload() {
 #[tokio::test]
 async fn sql_through_athena_table_and_the_runner() {
     use datafusion::arrow::array::Array;
-    use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor};
+    use datafusion_athena_scan::{AthenaTable, AthenaTableName};
     let emu = emulator(2000).await;
     let r = runner(&emu, "").await;
     let executor: Arc<dyn QueryExecutor> = Arc::new(r.as_ref().clone());
@@ -611,4 +610,128 @@ async fn sql_through_athena_table_and_the_runner() {
         "filter pushed: {}",
         started[0]
     );
+}
+
+/// `EXPLAIN ANALYZE` over an `AthenaTable` shows the plan node's Athena metrics, in row mode and
+/// in count mode (where the count row becomes column-less rows).
+#[tokio::test]
+async fn explain_analyze_through_athena_table_shows_query_id_and_data_scanned() {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion_athena_scan::{AthenaTable, AthenaTableName};
+    let emu = emulator(50).await;
+    let r = runner(&emu, "").await;
+    let table = AthenaTable::new(
+        AthenaTableName::new("default", "t"),
+        schema(),
+        r as Arc<dyn QueryExecutor>,
+    );
+    let ctx = SessionContext::new();
+    ctx.register_table("t", Arc::new(table)).unwrap();
+    for (query, sent, rows_fetched, output_rows) in [
+        (
+            "EXPLAIN ANALYZE SELECT i32 FROM t WHERE i32 >= -650",
+            "SELECT \"i32\" FROM \"default\".\"t\" WHERE (\"i32\" >= -650)",
+            // i32 = r * 7 - 1000 >= -650 from r = 50 on: 0 of the 50 rows.
+            0,
+            0,
+        ),
+        (
+            "EXPLAIN ANALYZE SELECT i32 FROM t WHERE i32 >= -700",
+            "SELECT \"i32\" FROM \"default\".\"t\" WHERE (\"i32\" >= -700)",
+            // from r = 43 on (43 * 7 - 1000 = -699): rows 43..=49.
+            7,
+            7,
+        ),
+        (
+            "EXPLAIN ANALYZE SELECT count(*) FROM t",
+            "SELECT count(*) AS \"row_count\" FROM \"default\".\"t\"",
+            // One count row from Athena becomes 50 column-less rows.
+            1,
+            50,
+        ),
+    ] {
+        emu.clear_request_log();
+        let batches = ctx.sql(query).await.unwrap().collect().await.unwrap();
+        let text = pretty_format_batches(&batches).unwrap().to_string();
+        let ids: Vec<String> = emu
+            .request_log()
+            .into_iter()
+            .filter(|r| r.operation == "GetQueryExecution")
+            .filter_map(|r| r.query_execution_id)
+            .collect();
+        let id = ids
+            .first()
+            .unwrap_or_else(|| panic!("no query ran: {text}"));
+        assert!(ids.iter().all(|i| i == id), "one query: {ids:?}");
+        let line = text
+            .lines()
+            .find(|l| l.contains("AthenaExec: sql="))
+            .unwrap_or_else(|| panic!("no AthenaExec in {text}"));
+        assert!(line.contains(&format!("AthenaExec: sql={sent},")), "{line}");
+        assert!(line.contains(&format!("query_id={id}")), "{line}");
+        assert!(line.contains("fetch_path=S3"), "{line}");
+        assert!(
+            line.contains(&format!("output_rows={output_rows},")),
+            "{line}"
+        );
+        assert!(
+            line.contains(&format!("rows_fetched={rows_fetched},")),
+            "{line}"
+        );
+        let scanned = line
+            .split("data_scanned_bytes=")
+            .nth(1)
+            .and_then(|rest| rest.split([',', ']']).next())
+            .unwrap_or_else(|| panic!("no data_scanned_bytes in {line}"));
+        assert!(
+            !scanned.trim().is_empty() && scanned.trim() != "0",
+            "data scanned is {scanned:?}: {line}"
+        );
+    }
+}
+
+/// Dropping the stream of an `AthenaTable` scan (count mode) while Athena still runs the query
+/// stops the query.
+#[tokio::test]
+async fn dropping_a_table_scan_mid_query_cancels_it() {
+    use datafusion::catalog::TableProvider;
+    use datafusion_athena_scan::{AthenaTable, AthenaTableName};
+    let emu = emulator(10).await;
+    emu.faults().slow_queries(Duration::from_secs(30));
+    let r = runner(&emu, "").await;
+    let table = AthenaTable::new(
+        AthenaTableName::new("default", "t"),
+        schema(),
+        r as Arc<dyn QueryExecutor>,
+    );
+    let ctx = SessionContext::new();
+    let plan = table
+        .scan(&ctx.state(), Some(&vec![]), &[], None)
+        .await
+        .unwrap();
+    assert!(plan.downcast_ref::<AthenaExec>().is_some());
+    let mut stream = plan.execute(0, ctx.task_ctx()).unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), stream.next())
+            .await
+            .is_err(),
+        "still running"
+    );
+    let id = emu
+        .request_log()
+        .into_iter()
+        .find(|r| r.operation == "GetQueryExecution")
+        .and_then(|r| r.query_execution_id)
+        .expect("the query was started");
+    assert_eq!(emu.query_state(&id), Some(QueryState::Running));
+    drop(stream);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.query_state(&id) != Some(QueryState::Cancelled) {
+        assert!(
+            Instant::now() < deadline,
+            "query {id} not cancelled: {:?}",
+            emu.query_state(&id)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
 }

@@ -109,7 +109,7 @@ async fn explain_shows_the_exact_sql() {
         .expect("explain");
     let text = pretty_format_batches(&batches).expect("format").to_string();
     let expected = format!(
-        "AthenaScanExec: sql=SELECT \"Upper Name\" {FROM} WHERE \"name\" LIKE 'a\\%%' ESCAPE '\\' LIMIT 3"
+        "AthenaExec: sql=SELECT \"Upper Name\" {FROM} WHERE \"name\" LIKE 'a\\%%' ESCAPE '\\' LIMIT 3"
     );
     assert!(text.contains(&expected), "{text}\nexpected: {expected}");
 }

@@ -52,7 +52,38 @@ fn start_moto() -> Option<String> {
         return Some(url.trim_end_matches('/').to_string());
     }
     let bin = std::env::var("MOTO_SERVER_BIN").unwrap_or_else(|_| "moto_server".to_string());
-    if !on_path(&bin) {
+    start_server(&bin, |port| format!("\"$0\" -H 127.0.0.1 -p {port}"))
+}
+
+/// The URL of a MiniStack server (real Cognito SRP checks) for this test binary, or `None`
+/// with the reason printed. `ATHENA_TEST_MINISTACK_URL` uses a running one; else
+/// `MINISTACK_BIN` (default: `ministack` on `PATH`) is started on a free 127.0.0.1 port.
+pub fn ministack() -> Option<String> {
+    static URL: OnceLock<Option<String>> = OnceLock::new();
+    let url = URL
+        .get_or_init(|| {
+            if let Ok(url) = std::env::var("ATHENA_TEST_MINISTACK_URL") {
+                return Some(url.trim_end_matches('/').to_string());
+            }
+            let bin = std::env::var("MINISTACK_BIN").unwrap_or_else(|_| "ministack".to_string());
+            start_server(&bin, |port| {
+                format!("BIND_HOST=127.0.0.1 GATEWAY_PORT={port} \"$0\"")
+            })
+        })
+        .clone();
+    if url.is_none() {
+        eprintln!(
+            "SKIPPED: MiniStack is not available (set MINISTACK_BIN or ATHENA_TEST_MINISTACK_URL)"
+        );
+    }
+    url
+}
+
+/// Starts `bin` (command line from `command(port)`, `$0` being the binary) on a free port,
+/// with a watchdog shell that stops it when this test process exits (the OnceLock holding
+/// the URL is never dropped).
+fn start_server(bin: &str, command: impl Fn(u16) -> String) -> Option<String> {
+    if !on_path(bin) {
         eprintln!("{bin} not found");
         return None;
     }
@@ -61,16 +92,16 @@ fn start_moto() -> Option<String> {
         .local_addr()
         .ok()?
         .port();
-    // A watchdog shell stops moto when this test process exits (the OnceLock is never dropped).
     let script = format!(
-        "\"$0\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+        "{} >/dev/null 2>&1 & m=$!; \
          while kill -0 {parent} 2>/dev/null; do sleep 1; done; kill $m",
+        command(port),
         parent = std::process::id()
     );
     let spawned = Command::new("sh")
         .arg("-c")
         .arg(script)
-        .arg(&bin)
+        .arg(bin)
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())

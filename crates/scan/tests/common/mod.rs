@@ -21,7 +21,7 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::displayable;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
-use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor};
+use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor, QueryMetrics};
 use futures::TryStreamExt;
 
 /// Catalog, database and table of the stand-in table: exact case, with a space.
@@ -62,7 +62,12 @@ impl LocalAthena {
 }
 
 impl QueryExecutor for LocalAthena {
-    fn execute(&self, sql: &str, schema: SchemaRef) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        sql: &str,
+        schema: SchemaRef,
+        _metrics: QueryMetrics,
+    ) -> Result<SendableRecordBatchStream> {
         self.statements.lock().expect("lock").push(sql.to_string());
         let ctx = self.ctx.clone();
         let sql = sql.to_string();
@@ -429,9 +434,14 @@ impl Recorder {
 }
 
 impl QueryExecutor for Recorder {
-    fn execute(&self, sql: &str, schema: SchemaRef) -> Result<SendableRecordBatchStream> {
+    fn execute(
+        &self,
+        sql: &str,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+    ) -> Result<SendableRecordBatchStream> {
         self.statements.lock().expect("lock").push(sql.to_string());
-        self.inner.execute(sql, schema)
+        self.inner.execute(sql, schema, metrics)
     }
 }
 
