@@ -36,9 +36,12 @@ use datafusion::arrow::datatypes::{
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use datafusion_athena_config::ConnectionOptions;
-use datafusion_athena_emulator::Emulator;
-use datafusion_athena_scan::{AthenaRunner, QueryExecutor, QueryMetrics};
+use datafusion_athena_emulator::{Emulator, RESULTS_BUCKET};
+use datafusion_athena_scan::{
+    AthenaRunner, QueryExecutor, QueryMetrics, s3_store, static_credentials,
+};
 use futures::StreamExt;
+use object_store::ObjectStoreExt;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
@@ -63,6 +66,20 @@ fn main() -> ExitCode {
     }
 }
 
+/// The flags that take a value; any other argument is ignored.
+const VALUE_FLAGS: [&str; 10] = [
+    "--role",
+    "--rows",
+    "--gqr-rows",
+    "--path",
+    "--limit",
+    "--data",
+    "--storage",
+    "--file",
+    "--dir",
+    "--keys",
+];
+
 /// Command-line flags: `--name value` pairs plus the bare `--bench` cargo passes.
 #[derive(Debug, Default)]
 struct Args {
@@ -77,11 +94,11 @@ impl Args {
         while let Some(a) = it.next() {
             match a.as_str() {
                 "--bench" => out.bench = true,
-                flag if flag.starts_with("--") => {
+                flag if VALUE_FLAGS.contains(&flag) => {
                     let value = it.next().ok_or_else(|| format!("{flag} needs a value"))?;
                     out.values.insert(flag[2..].to_string(), value.clone());
                 }
-                // cargo test passes test-harness filters and flags; nothing to filter here.
+                // Test-harness flags and filters (`--nocapture`, `--quiet`, names) mean nothing here.
                 _ => {}
             }
         }
@@ -117,6 +134,7 @@ fn dispatch(raw: &[String]) -> Result<()> {
         Some("client") => runtime()?.block_on(run_client(&args)),
         Some("csv-local") => csv_local(&args),
         Some("parquet-local") => runtime()?.block_on(parquet_local(&args)),
+        Some("s3-download") => runtime()?.block_on(s3_download(&args)),
         Some(other) => Err(format!("unknown --role {other:?}").into()),
     }
 }
@@ -330,16 +348,19 @@ struct Measured {
     peak_kib: u64,
     query_id: String,
     fetch_path: String,
+    /// Bytes moved (the transport-only child).
+    bytes: u64,
 }
 
 impl Measured {
     fn print(&self) {
         println!(
-            "RESULT tally={} total_ns={} wait_ns={} peak_kib={} query_id={} fetch_path={}",
+            "RESULT tally={} total_ns={} wait_ns={} peak_kib={} bytes={} query_id={} fetch_path={}",
             self.tally.to_field(),
             self.total.as_nanos(),
             self.wait.as_nanos(),
             self.peak_kib,
+            self.bytes,
             if self.query_id.is_empty() {
                 "-"
             } else {
@@ -365,6 +386,7 @@ impl Measured {
                 "total_ns" => m.total = Duration::from_nanos(v.parse()?),
                 "wait_ns" => m.wait = Duration::from_nanos(v.parse()?),
                 "peak_kib" => m.peak_kib = v.parse()?,
+                "bytes" => m.bytes = v.parse()?,
                 "query_id" => m.query_id = v.trim_matches('-').to_string(),
                 "fetch_path" => m.fetch_path = v.trim_matches('-').to_string(),
                 _ => {}
@@ -440,6 +462,7 @@ async fn run_client(args: &Args) -> Result<()> {
         peak_kib: peak_rss_kib(),
         query_id: metrics.query_id.values().join(","),
         fetch_path: metrics.fetch_path.values().join(","),
+        bytes: metrics.bytes_fetched.value() as u64,
     }
     .print();
     Ok(())
@@ -486,6 +509,55 @@ async fn parquet_local(args: &Args) -> Result<()> {
         tally,
         total: started.elapsed(),
         peak_kib: peak_rss_kib(),
+        ..Measured::default()
+    }
+    .print();
+    Ok(())
+}
+
+/// The S3 path's part size and GETs in flight (`AthenaRunner` defaults).
+const PART_SIZE: u64 = 8 * 1024 * 1024;
+const PARTS_IN_FLIGHT: usize = 4;
+
+/// `--role s3-download --keys K1,K2`: the transport alone. Downloads objects of the results
+/// bucket from the emulator with the S3 path's ranged GETs and discards the bytes.
+async fn s3_download(args: &Args) -> Result<()> {
+    let conn = std::env::var(CONN_ENV).map_err(|_| format!("{CONN_ENV} is not set"))?;
+    let options = ConnectionOptions::parse_with_env(&conn, |_| None)?;
+    let region = options
+        .region
+        .as_ref()
+        .map_or_else(|| "us-east-1".to_string(), |r| r.code().to_string());
+    let store = s3_store(
+        &options,
+        &region,
+        RESULTS_BUCKET,
+        static_credentials(&options)?,
+    )?;
+    let started = Instant::now();
+    let mut bytes = 0u64;
+    for key in args.need("keys")?.split(',') {
+        let path = object_store::path::Path::from(key);
+        let size = store.head(&path).await?.size;
+        let ranges: Vec<std::ops::Range<u64>> = (0..size)
+            .step_by(PART_SIZE as usize)
+            .map(|s| s..(s + PART_SIZE).min(size))
+            .collect();
+        let mut parts = futures::stream::iter(ranges)
+            .map(|r| {
+                let store = Arc::clone(&store);
+                let path = path.clone();
+                async move { store.get_range(&path, r).await }
+            })
+            .buffered(PARTS_IN_FLIGHT);
+        while let Some(part) = parts.next().await {
+            bytes += part?.len() as u64;
+        }
+    }
+    Measured {
+        total: started.elapsed(),
+        peak_kib: peak_rss_kib(),
+        bytes,
         ..Measured::default()
     }
     .print();
@@ -634,6 +706,43 @@ fn find_unload_dir(dir: &Path) -> Option<PathBuf> {
     None
 }
 
+/// The S3 key of `file` in the bucket stored at `bucket_dir`.
+fn object_key(bucket_dir: &Path, file: &Path) -> Result<String> {
+    let rel = file
+        .strip_prefix(bucket_dir)
+        .map_err(|_| format!("{} is outside {}", file.display(), bucket_dir.display()))?;
+    let parts: Vec<String> = rel
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().to_string())
+        .collect();
+    Ok(parts.join("/"))
+}
+
+fn print_transport(rows: &[(&str, &Measured, u64)]) {
+    println!();
+    println!(
+        "Transport alone: the same objects fetched from the emulator with {} MiB ranged GETs, {PARTS_IN_FLIGHT} in flight, bytes discarded (no decoding).",
+        PART_SIZE / 1024 / 1024
+    );
+    println!();
+    println!("| objects | MiB | seconds | MiB/s | peak RSS MB |");
+    println!("|---|---:|---:|---:|---:|");
+    for (name, m, expected) in rows {
+        let mib = m.bytes as f64 / MIB;
+        let note = if m.bytes == *expected {
+            String::new()
+        } else {
+            format!(" (expected {:.1} MiB)", *expected as f64 / MIB)
+        };
+        println!(
+            "| {name} | {mib:.1}{note} | {:.2} | {:.0} | {:.0} |",
+            m.total.as_secs_f64(),
+            mib / m.total.as_secs_f64().max(1e-9),
+            m.peak_kib as f64 / 1024.0
+        );
+    }
+}
+
 fn dir_bytes(dir: &Path) -> u64 {
     std::fs::read_dir(dir)
         .map(|rd| {
@@ -713,6 +822,10 @@ fn orchestrate(args: &Args) -> Result<()> {
     let csv_file = find_file(&storage, &format!("{}.csv", s3.query_id))
         .ok_or_else(|| format!("the result CSV of query {} is missing", s3.query_id))?;
     let csv_bytes = std::fs::metadata(&csv_file)?.len();
+    let bucket_dir = storage.join(RESULTS_BUCKET);
+    let csv_key = object_key(&bucket_dir, &csv_file)?;
+    eprintln!("result_paths: S3 transport alone (result CSV) ...");
+    let csv_transport = child(&["--role", "s3-download", "--keys", &csv_key], Some(&conn))?;
     eprintln!("result_paths: arrow-csv baseline ...");
     let csv_path = csv_file.to_string_lossy().to_string();
     let csv = child(&["--role", "csv-local", "--file", &csv_path], None)?;
@@ -743,6 +856,16 @@ fn orchestrate(args: &Args) -> Result<()> {
     let unload_emu = emu.peak_kib()?;
     let unload_dir = find_unload_dir(&storage).ok_or("the UNLOAD output is missing")?;
     let unload_bytes = dir_bytes(&unload_dir);
+    let mut unload_keys = Vec::new();
+    for entry in std::fs::read_dir(&unload_dir)?.flatten() {
+        unload_keys.push(object_key(&bucket_dir, &entry.path())?);
+    }
+    unload_keys.sort();
+    eprintln!("result_paths: S3 transport alone (UNLOAD files) ...");
+    let unload_transport = child(
+        &["--role", "s3-download", "--keys", &unload_keys.join(",")],
+        Some(&conn),
+    )?;
     eprintln!("result_paths: DataFusion Parquet baseline ...");
     let pq_path = unload_dir.to_string_lossy().to_string();
     let parquet = child(&["--role", "parquet-local", "--dir", &pq_path], None)?;
@@ -805,6 +928,14 @@ fn orchestrate(args: &Args) -> Result<()> {
         },
         resettable,
     );
+    print_transport(&[
+        ("result CSV (S3 path's bytes)", &csv_transport, csv_bytes),
+        (
+            "UNLOAD Parquet (Unload path's bytes)",
+            &unload_transport,
+            unload_bytes,
+        ),
+    ]);
     if failures.is_empty() {
         Ok(())
     } else {

@@ -11,8 +11,8 @@ python="${1:-${ATHENA_TEST_PYTHON:-python3}}"
 : "${CARGO_TARGET_DIR:=$root/target}"
 export CARGO_TARGET_DIR
 
-cargo build --quiet -p datafusion-athena-emulator --example serve
-server="$CARGO_TARGET_DIR/debug/examples/serve"
+cargo build --quiet -p datafusion-athena-cli
+server="$CARGO_TARGET_DIR/debug/datafusion-athena"
 
 work="$(mktemp -d)"
 pid=""
@@ -25,7 +25,7 @@ trap cleanup EXIT
 mkdir -p "$work/data/lake/cities"
 printf 'city,population\nOslo,700000\nBergen,290000\nTromso,77000\n' > "$work/data/lake/cities/cities.csv"
 
-"$server" --data "$work/data" --database lake > "$work/stdout" 2> "$work/stderr" &
+"$server" emulator --data "$work/data" --database lake > "$work/stdout" 2> "$work/stderr" &
 pid=$!
 for _ in $(seq 1 100); do
   if [ -s "$work/stdout" ]; then break; fi

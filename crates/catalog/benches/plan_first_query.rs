@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema};
 use datafusion::prelude::SessionContext;
-use datafusion_athena_catalog::register_athena;
+use datafusion_athena_catalog::AthenaCatalogBuilder;
 use datafusion_athena_emulator::Emulator;
 
 #[tokio::main]
@@ -50,10 +50,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         emu.staging_dir(),
         emu.endpoint()
     );
-    for (label, extra) in [("all databases", ""), ("Database=db2", "Database=db2;")] {
+    for (label, extra, preload) in [
+        ("all databases", "", true),
+        ("Database=db2", "Database=db2;", true),
+        ("Database=db2, lazy", "Database=db2;", false),
+    ] {
         let ctx = SessionContext::new();
         let started = Instant::now();
-        let reg = register_athena(&ctx, &format!("{conn}{extra}")).await?;
+        let opts = format!("{conn}{extra}").parse()?;
+        let reg = AthenaCatalogBuilder::new(opts)
+            .with_preload_tables(preload)
+            .register(&ctx)
+            .await?;
         let registered = started.elapsed();
         let planning = Instant::now();
         let df = ctx

@@ -57,7 +57,8 @@ pub struct EmulatorBuilder {
     secret_key: String,
     region: String,
     bind: String,
-    database: String,
+    /// `None`: the data directory's only database, else `default`.
+    database: Option<String>,
     queue_latency: Duration,
     run_latency: Duration,
     workgroups: Vec<(String, Option<String>)>,
@@ -72,7 +73,7 @@ impl Default for EmulatorBuilder {
             secret_key: DEFAULT_SECRET_KEY.into(),
             region: DEFAULT_REGION.into(),
             bind: "127.0.0.1:0".into(),
-            database: DEFAULT_DATABASE.into(),
+            database: None,
             queue_latency: Duration::ZERO,
             run_latency: Duration::ZERO,
             workgroups: Vec::new(),
@@ -134,9 +135,10 @@ impl EmulatorBuilder {
         self
     }
 
-    /// The `Database` of the connection string (default `default`).
+    /// The `Database` of the connection string. Without it: the one database of
+    /// [`data_dir`](Self::data_dir) when it holds exactly one, otherwise `default`.
     pub fn database(mut self, name: impl Into<String>) -> Self {
-        self.database = name.into();
+        self.database = Some(name.into());
         self
     }
 
@@ -157,7 +159,7 @@ impl EmulatorBuilder {
     }
 
     /// Starts serving; returns once the port is bound and the data directory is registered.
-    pub async fn start(self) -> Result<EmulatorHandle> {
+    pub async fn start(mut self) -> Result<EmulatorHandle> {
         if self.access_key.is_empty() || self.secret_key.is_empty() {
             return Err(Error::invalid(
                 "credentials",
@@ -221,9 +223,15 @@ impl EmulatorBuilder {
                 .map_err(|e| Error::io(format!("creating bucket {}", loc.bucket), e))?;
         }
         let catalog = Catalog::new();
+        let mut found = Vec::new();
         if let Some(dir) = &self.data_dir {
-            catalog.register_data_dir(dir).await?;
+            found = catalog.register_data_dir(dir).await?;
         }
+        let database = match (self.database.take(), found.as_slice()) {
+            (Some(name), _) => name,
+            (None, [only]) => only.clone(),
+            (None, _) => DEFAULT_DATABASE.to_owned(),
+        };
         // The server and its queries run on a runtime of their own, so a caller that blocks its
         // own runtime (a current-thread test waiting synchronously) cannot stall the emulator.
         let listener = std::net::TcpListener::bind(&self.bind)
@@ -247,6 +255,8 @@ impl EmulatorBuilder {
                 access_key: self.access_key.clone(),
                 secret_key: self.secret_key.clone(),
                 session_token: None,
+                expires: None,
+                arn: None,
             }]),
             catalog,
             storage,
@@ -277,7 +287,7 @@ impl EmulatorBuilder {
             access_key: self.access_key,
             secret_key: self.secret_key,
             region: self.region,
-            database: self.database,
+            database,
             shutdown: Arc::new(Mutex::new(Some((tx, task)))),
             _runtime: Arc::new(RuntimeGuard(Some(runtime))),
         })
@@ -447,7 +457,23 @@ impl EmulatorHandle {
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
             session_token: session_token.map(str::to_owned),
+            expires: None,
+            arn: None,
         });
+    }
+
+    /// Makes credentials issued by the emulator's STS (or added with
+    /// [`add_credentials`](Self::add_credentials)) expire now, as if their DurationSeconds had
+    /// passed: requests signed with them then fail with AWS's expired-token error.
+    pub fn expire_credentials(&self, access_key: &str) {
+        let mut creds = self
+            .inner
+            .credentials
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        for c in creds.iter_mut().filter(|c| c.access_key == access_key) {
+            c.expires = Some(chrono::Utc::now());
+        }
     }
 
     /// Stops serving and cancels running queries. Later calls do nothing.

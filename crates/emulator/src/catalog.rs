@@ -100,6 +100,7 @@ impl Catalog {
             .with_default_catalog_and_schema(DF_CATALOG, DEFAULT_DATABASE)
             .with_information_schema(false);
         let ctx = SessionContext::new_with_config(config);
+        ctx.register_udf(crate::athena::json::udf());
         let df_catalog = Arc::new(MemoryCatalogProvider::new());
         ctx.register_catalog(
             DF_CATALOG,
@@ -274,8 +275,10 @@ impl Catalog {
     }
 
     /// Registers `DIR/<database>/<table>/` for every database and table directory.
-    pub(crate) async fn register_data_dir(&self, dir: &Path) -> Result<()> {
+    /// Registers every `dir/<database>/<table>/`; returns the databases found, in order.
+    pub(crate) async fn register_data_dir(&self, dir: &Path) -> Result<Vec<String>> {
         let databases = sorted_dirs(dir)?;
+        let mut names = Vec::with_capacity(databases.len());
         for db_dir in databases {
             let db = dir_name(&db_dir);
             validate_name("database directory", &db)?;
@@ -284,8 +287,9 @@ impl Catalog {
                 let table = dir_name(&table_dir);
                 self.register_files(&db, &table, &table_dir).await?;
             }
+            names.push(db);
         }
-        Ok(())
+        Ok(names)
     }
 
     pub(crate) fn databases(&self) -> Vec<DatabaseMeta> {

@@ -29,6 +29,7 @@ mod server;
 mod sigv4;
 mod state;
 mod storage;
+mod sts;
 mod types;
 mod wire;
 

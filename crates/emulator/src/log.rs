@@ -13,6 +13,8 @@ pub enum Service {
     Glue,
     /// S3 REST.
     S3,
+    /// STS (`awsQuery`: form-encoded `Action=...`).
+    Sts,
 }
 
 /// One request the emulator answered.

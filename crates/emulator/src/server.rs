@@ -18,6 +18,7 @@ use crate::log::{RequestRecord, Service};
 use crate::s3;
 use crate::sigv4::{self, AuthFailure, SignedRequest};
 use crate::state::Inner;
+use crate::sts;
 
 /// Largest request body accepted (PutObject included).
 const MAX_BODY: usize = 1 << 30;
@@ -40,7 +41,7 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
     let raw_path = parts.uri.path().to_owned();
     let raw_query = parts.uri.query().map(str::to_owned);
     let query = sigv4::parse_query(raw_query.as_deref().unwrap_or(""));
-    let (service, operation) = match target.as_deref().and_then(|t| t.split_once('.')) {
+    let (mut service, mut operation) = match target.as_deref().and_then(|t| t.split_once('.')) {
         Some(("AmazonAthena", op)) => (Service::Athena, op.to_owned()),
         Some(("AWSGlue", op)) => (Service::Glue, op.to_owned()),
         Some((_, op)) => (Service::Athena, op.to_owned()),
@@ -77,6 +78,34 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         }
     };
 
+    // STS speaks awsQuery: told apart by its credential scope or by a form with an Action.
+    let mut sts_form = None;
+    if service == Service::S3 && parts.method == http::Method::POST {
+        let sts_scope = parts
+            .headers
+            .get(http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.contains("/sts/aws4_request"));
+        let form_body = parts
+            .headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if sts_scope || form_body {
+            let form = sts::parse_form(&body);
+            if let Some(action) = sts::action(&form) {
+                service = Service::Sts;
+                operation = action.to_owned();
+            }
+            if service == Service::Sts {
+                sts_form = Some(form);
+            }
+        }
+    }
+    let unsigned_sts = service == Service::Sts
+        && sts::UNSIGNED_ACTIONS.contains(&operation.as_str())
+        && !parts.headers.contains_key(http::header::AUTHORIZATION);
+
     let signed = SignedRequest {
         method: parts.method.as_str(),
         raw_path: &raw_path,
@@ -84,10 +113,25 @@ async fn handle(State(inner): State<Arc<Inner>>, request: Request) -> Response {
         headers: &parts.headers,
         body: &body,
     };
-    let verified = sigv4::verify(&signed, &inner.credentials(), chrono::Utc::now());
-    let access_key = verified.as_ref().ok().map(|v| v.access_key.clone());
+    let now = chrono::Utc::now();
+    let verified = if unsigned_sts {
+        Ok(None)
+    } else {
+        sigv4::verify(&signed, &inner.credentials(), now).map(Some)
+    };
+    let access_key = verified
+        .as_ref()
+        .ok()
+        .and_then(|v| v.as_ref().map(|v| v.access_key.clone()));
     let response = match verified {
         Err(failure) => auth_error(service, head, &request_id, &failure),
+        Ok(caller) if service == Service::Sts => {
+            let form = sts_form.unwrap_or_default();
+            match sts::handle(&inner, &form, caller.as_ref().map(|v| &v.credential), now) {
+                Ok(xml) => sts::xml_response(StatusCode::OK, xml),
+                Err(e) => sts::error_response(&e, &request_id),
+            }
+        }
         Ok(_) if inner.faults.roll_http_500() => error_for(
             service,
             head,
@@ -206,6 +250,15 @@ async fn dispatch(
                 Err(e) => json_error(&e),
             }
         }
+        // Answered in `handle`, before faults are rolled.
+        Service::Sts => sts::error_response(
+            &sts::StsError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidAction",
+                format!("Could not find operation {operation} for version 2011-06-15"),
+            ),
+            request_id,
+        ),
         Service::S3 => {
             let head = parts.method == http::Method::HEAD;
             match s3::handle(inner, operation, raw_path, query, &parts.headers, body).await {
@@ -275,6 +328,33 @@ fn throttle_response(
 
 fn auth_error(service: Service, head: bool, request_id: &str, failure: &AuthFailure) -> Response {
     const MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+    if service == Service::Sts {
+        let (status, code, message) = match failure {
+            AuthFailure::Missing => (
+                StatusCode::FORBIDDEN,
+                "MissingAuthenticationToken",
+                "Request is missing Authentication Token".to_owned(),
+            ),
+            AuthFailure::Malformed(m) => (StatusCode::BAD_REQUEST, "IncompleteSignature", m.clone()),
+            AuthFailure::UnknownAccessKey | AuthFailure::BadSessionToken => (
+                StatusCode::FORBIDDEN,
+                "InvalidClientTokenId",
+                "The security token included in the request is invalid.".to_owned(),
+            ),
+            AuthFailure::ExpiredToken => (
+                StatusCode::BAD_REQUEST,
+                "ExpiredToken",
+                "The security token included in the request is expired".to_owned(),
+            ),
+            AuthFailure::Expired(m) => (StatusCode::BAD_REQUEST, "RequestExpired", m.clone()),
+            AuthFailure::SignatureMismatch | AuthFailure::PayloadHashMismatch => (
+                StatusCode::FORBIDDEN,
+                "SignatureDoesNotMatch",
+                MISMATCH.to_owned(),
+            ),
+        };
+        return sts::error_response(&sts::StsError::new(status, code, message), request_id);
+    }
     if service == Service::S3 {
         let (status, code, message) = match failure {
             AuthFailure::Missing => (
@@ -298,6 +378,11 @@ fn auth_error(service: Service, head: bool, request_id: &str, failure: &AuthFail
                 "The provided token is malformed or otherwise invalid.".to_owned(),
             ),
             AuthFailure::Expired(m) => (StatusCode::FORBIDDEN, "RequestTimeTooSkewed", m.clone()),
+            AuthFailure::ExpiredToken => (
+                StatusCode::BAD_REQUEST,
+                "ExpiredToken",
+                "The provided token has expired.".to_owned(),
+            ),
             AuthFailure::SignatureMismatch => (
                 StatusCode::FORBIDDEN,
                 "SignatureDoesNotMatch",
@@ -332,6 +417,11 @@ fn auth_error(service: Service, head: bool, request_id: &str, failure: &AuthFail
             StatusCode::FORBIDDEN,
             "InvalidSignatureException",
             m.clone(),
+        ),
+        AuthFailure::ExpiredToken => (
+            StatusCode::FORBIDDEN,
+            "ExpiredTokenException",
+            "The security token included in the request is expired".to_owned(),
         ),
         AuthFailure::SignatureMismatch | AuthFailure::PayloadHashMismatch => (
             StatusCode::FORBIDDEN,

@@ -24,6 +24,10 @@ pub(crate) struct Credential {
     pub(crate) access_key: String,
     pub(crate) secret_key: String,
     pub(crate) session_token: Option<String>,
+    /// When STS-issued credentials stop being accepted.
+    pub(crate) expires: Option<DateTime<Utc>>,
+    /// The ARN GetCallerIdentity reports for STS-issued credentials.
+    pub(crate) arn: Option<String>,
 }
 
 impl fmt::Debug for Credential {
@@ -35,6 +39,8 @@ impl fmt::Debug for Credential {
                 "session_token",
                 &self.session_token.as_ref().map(|_| "******"),
             )
+            .field("expires", &self.expires)
+            .field("arn", &self.arn)
             .finish()
     }
 }
@@ -50,6 +56,8 @@ pub(crate) enum AuthFailure {
     UnknownAccessKey,
     /// The session token is missing, unexpected or wrong.
     BadSessionToken,
+    /// The session token was issued by the emulator's STS and has expired.
+    ExpiredToken,
     /// The request is too old, too far in the future, or its presigned URL expired.
     Expired(String),
     /// The signature does not match.
@@ -74,6 +82,8 @@ pub(crate) struct SignedRequest<'a> {
 #[derive(Debug, Clone)]
 pub(crate) struct Verified {
     pub(crate) access_key: String,
+    /// The credential the request was signed with.
+    pub(crate) credential: Credential,
 }
 
 struct Parsed {
@@ -112,6 +122,9 @@ pub(crate) fn verify(
         .ok_or(AuthFailure::UnknownAccessKey)?;
     if credential.session_token != parsed.session_token {
         return Err(AuthFailure::BadSessionToken);
+    }
+    if credential.expires.is_some_and(|expires| expires <= now) {
+        return Err(AuthFailure::ExpiredToken);
     }
 
     let request_time = NaiveDateTime::parse_from_str(&parsed.amz_date, "%Y%m%dT%H%M%SZ")
@@ -169,6 +182,7 @@ pub(crate) fn verify(
     }
     Ok(Verified {
         access_key: parsed.access_key,
+        credential: credential.clone(),
     })
 }
 
@@ -504,6 +518,8 @@ mod tests {
             access_key: "AKIDEXAMPLE".into(),
             secret_key: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY".into(),
             session_token: None,
+            expires: None,
+            arn: None,
         }
     }
 

@@ -327,6 +327,19 @@ async fn failures_carry_athenas_message_category_type_and_query_id() {
     }
 }
 
+/// Waits (up to 5 s) until the emulator reports query `id` as cancelled.
+async fn wait_until_cancelled(emu: &EmulatorHandle, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while emu.query_state(id) != Some(QueryState::Cancelled) {
+        assert!(
+            Instant::now() < deadline,
+            "query {id} not cancelled: {:?}",
+            emu.query_state(id)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 #[tokio::test]
 async fn dropping_the_stream_mid_query_cancels_it() {
     let emu = emulator(10).await;
@@ -347,15 +360,7 @@ async fn dropping_the_stream_mid_query_cancels_it() {
         .expect("the query was started");
     assert_eq!(emu.query_state(&id), Some(QueryState::Running));
     drop(stream);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emu.query_state(&id) != Some(QueryState::Cancelled) {
-        assert!(
-            Instant::now() < deadline,
-            "query {id} not cancelled: {:?}",
-            emu.query_state(&id)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_cancelled(&emu, &id).await;
 }
 
 #[tokio::test]
@@ -630,14 +635,14 @@ async fn explain_analyze_through_athena_table_shows_query_id_and_data_scanned() 
     for (query, sent, rows_fetched, output_rows) in [
         (
             "EXPLAIN ANALYZE SELECT i32 FROM t WHERE i32 >= -650",
-            "SELECT \"i32\" FROM \"default\".\"t\" WHERE (\"i32\" >= -650)",
+            "SELECT \"i32\" FROM \"default\".\"t\" WHERE (\"i32\" >= (-650))",
             // i32 = r * 7 - 1000 >= -650 from r = 50 on: 0 of the 50 rows.
             0,
             0,
         ),
         (
             "EXPLAIN ANALYZE SELECT i32 FROM t WHERE i32 >= -700",
-            "SELECT \"i32\" FROM \"default\".\"t\" WHERE (\"i32\" >= -700)",
+            "SELECT \"i32\" FROM \"default\".\"t\" WHERE (\"i32\" >= (-700))",
             // from r = 43 on (43 * 7 - 1000 = -699): rows 43..=49.
             7,
             7,
@@ -725,13 +730,5 @@ async fn dropping_a_table_scan_mid_query_cancels_it() {
         .expect("the query was started");
     assert_eq!(emu.query_state(&id), Some(QueryState::Running));
     drop(stream);
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while emu.query_state(&id) != Some(QueryState::Cancelled) {
-        assert!(
-            Instant::now() < deadline,
-            "query {id} not cancelled: {:?}",
-            emu.query_state(&id)
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    wait_until_cancelled(&emu, &id).await;
 }

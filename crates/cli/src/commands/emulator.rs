@@ -19,6 +19,10 @@ pub(crate) struct Args {
     /// Where result objects are stored (default: a temporary directory removed on exit).
     #[arg(long, value_name = "DIR")]
     storage: Option<PathBuf>,
+    /// The database the printed connection string names (default: the only database in DIR,
+    /// else `default`).
+    #[arg(long, value_name = "NAME")]
+    database: Option<String>,
 }
 
 /// Starts the emulator, prints one line holding a ready-to-use connection string on stdout, and
@@ -37,6 +41,9 @@ pub(crate) fn run(_cli: &Cli, args: &Args) -> Result<(), CommandError> {
             .bind(format!("127.0.0.1:{}", args.port));
         if let Some(storage) = &args.storage {
             builder = builder.storage_dir(storage);
+        }
+        if let Some(database) = &args.database {
+            builder = builder.database(database);
         }
         let emu = builder.start().await.map_err(CommandError::failure)?;
         // The one line a script reads; it holds the emulator's own test key, not a user secret.

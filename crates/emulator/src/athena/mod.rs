@@ -1,5 +1,6 @@
 //! Athena's `awsJson1.1` operations (`X-Amz-Target: AmazonAthena.<Op>`).
 
+pub(crate) mod json;
 mod metadata;
 pub(crate) mod query;
 mod render;

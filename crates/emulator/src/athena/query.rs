@@ -419,9 +419,10 @@ pub(crate) async fn plan(
 ) -> Result<Planned, AthenaError> {
     let mut state = inner.catalog.context().state();
     state.config_mut().options_mut().catalog.default_schema = database.to_owned();
-    let statement = state
+    let mut statement = state
         .sql_to_statement(text, &Dialect::Generic)
         .map_err(|e| AthenaError::from_datafusion(&e))?;
+    super::json::rewrite_casts(&mut statement);
     let hints = sql::projection_hints(&statement);
     let plan = state
         .statement_to_plan(statement)

@@ -5,60 +5,110 @@ use datafusion::error::DataFusionError;
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{Expr, SelectItem, SetExpr, Statement};
 use datafusion::sql::sqlparser::dialect::GenericDialect;
-use datafusion::sql::sqlparser::tokenizer::{Token, Tokenizer};
+use datafusion::sql::sqlparser::tokenizer::{Location, Token, TokenWithSpan, Tokenizer};
 use regex::Regex;
 
 use super::query::AthenaError;
 
 /// Athena folds every identifier to lower case, quoted ones too; DataFusion keeps quoted
 /// identifiers as written. Lower-cases double-quoted identifiers and drops trailing `;`.
+///
+/// Only the text of the quoted identifiers changes: everything else (string literals with
+/// their `''` escapes, comments, whitespace) is copied from the input byte for byte, so no
+/// token is ever re-printed (sqlparser's `Display` for tokens does not re-escape quotes).
 pub(crate) fn normalize(sql: &str) -> String {
     let trimmed = sql.trim().trim_end_matches(';').trim_end();
-    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, trimmed).tokenize() else {
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, trimmed).tokenize_with_location() else {
         return trimmed.to_owned();
     };
-    if !tokens
-        .iter()
-        .any(|t| matches!(t, Token::Word(w) if w.quote_style == Some('"') && w.value.chars().any(char::is_uppercase)))
-    {
-        return trimmed.to_owned();
+    let offsets = Offsets::new(trimmed);
+    let mut out = String::with_capacity(trimmed.len());
+    let mut copied = 0;
+    for t in &tokens {
+        let Token::Word(w) = &t.token else { continue };
+        if w.quote_style != Some('"') {
+            continue;
+        }
+        let (start, end) = offsets.range(t);
+        // Tokens re-read from `/*! ... */` hint comments carry approximate spans: change
+        // only text that is exactly this identifier as written.
+        let written = format!("\"{}\"", w.value.replace('"', "\"\""));
+        if start < copied || trimmed.get(start..end) != Some(written.as_str()) {
+            continue;
+        }
+        out.push_str(&trimmed[copied..start]);
+        out.push_str(&written.to_lowercase());
+        copied = end;
     }
-    tokens
-        .into_iter()
-        .map(|t| match t {
-            Token::Word(mut w) if w.quote_style == Some('"') => {
-                w.value = w.value.to_lowercase();
-                Token::Word(w).to_string()
-            }
-            other => other.to_string(),
-        })
-        .collect()
+    out.push_str(&trimmed[copied..]);
+    out
+}
+
+/// Byte offsets of the tokenizer's 1-based (line, column-in-characters) locations.
+struct Offsets<'a> {
+    text: &'a str,
+    line_starts: Vec<usize>,
+}
+
+impl<'a> Offsets<'a> {
+    fn new(text: &'a str) -> Self {
+        let mut line_starts = vec![0];
+        line_starts.extend(text.match_indices('\n').map(|(i, _)| i + 1));
+        Self { text, line_starts }
+    }
+
+    fn offset(&self, location: Location) -> usize {
+        let line = usize::try_from(location.line).unwrap_or(usize::MAX);
+        let column = usize::try_from(location.column).unwrap_or(usize::MAX);
+        let Some(&start) = line.checked_sub(1).and_then(|l| self.line_starts.get(l)) else {
+            return self.text.len();
+        };
+        let rest = &self.text[start..];
+        start
+            + rest
+                .char_indices()
+                .nth(column.saturating_sub(1))
+                .map_or(rest.len(), |(i, _)| i)
+    }
+
+    /// The byte range a token covers in the text.
+    fn range(&self, token: &TokenWithSpan) -> (usize, usize) {
+        (self.offset(token.span.start), self.offset(token.span.end))
+    }
 }
 
 /// Replaces each `?` placeholder, in order, with the next ExecutionParameters value (values
-/// are SQL literals, as Athena takes them: `'text'`, `42`, `DATE '2020-01-01'`).
+/// are SQL literals, as Athena takes them: `'text'`, `42`, `DATE '2020-01-01'`). The rest
+/// of the query is copied as written.
 pub(crate) fn bind_parameters(sql: &str, parameters: &[String]) -> Result<String, String> {
     let tokens = Tokenizer::new(&GenericDialect {}, sql)
-        .tokenize()
+        .tokenize_with_location()
         .map_err(|e| format!("the query cannot be tokenized to bind ExecutionParameters: {e}"))?;
+    let offsets = Offsets::new(sql);
     let mut values = parameters.iter();
     let mut out = String::with_capacity(sql.len());
+    let mut copied = 0;
     let mut used = 0;
-    for token in tokens {
-        match token {
-            Token::Placeholder(p) if p == "?" => {
-                let value = values.next().ok_or_else(|| {
-                    format!(
-                        "the query has more ? placeholders than the {} ExecutionParameters given",
-                        parameters.len()
-                    )
-                })?;
-                used += 1;
-                out.push_str(value);
-            }
-            other => out.push_str(&other.to_string()),
+    for t in &tokens {
+        if !matches!(&t.token, Token::Placeholder(p) if p == "?") {
+            continue;
         }
+        let value = values.next().ok_or_else(|| {
+            format!(
+                "the query has more ? placeholders than the {} ExecutionParameters given",
+                parameters.len()
+            )
+        })?;
+        let (start, end) = offsets.range(t);
+        if start < copied || sql.get(start..end) != Some("?") {
+            return Err("a ? placeholder of the query could not be located (is it inside a /*! */ hint comment?)".to_owned());
+        }
+        out.push_str(&sql[copied..start]);
+        out.push_str(value);
+        copied = end;
+        used += 1;
     }
+    out.push_str(&sql[copied..]);
     if used != parameters.len() {
         return Err(format!(
             "{} ExecutionParameters given for {used} ? placeholders",
@@ -254,6 +304,95 @@ mod tests {
             r#"SELECT "col" FROM "awsdatacatalog"."db"."t" WHERE x = 'KeepMe'"#
         );
         assert_eq!(normalize("select 1 ; "), "select 1");
+    }
+
+    #[test]
+    fn normalize_copies_every_other_token_as_written() {
+        let sql = "SELECT 'O''Brien', N'n''x', X'0A', E'e' , \"Mixed\"\"Q\" -- It's\n\
+                   FROM \"AwsDataCatalog\".\"Db\".\"T\" /* \"Keep\" 'x */ WHERE s = 'é''\u{1F600}'";
+        let expected = "SELECT 'O''Brien', N'n''x', X'0A', E'e' , \"mixed\"\"q\" -- It's\n\
+                        FROM \"awsdatacatalog\".\"db\".\"t\" /* \"Keep\" 'x */ WHERE s = 'é''\u{1F600}'";
+        assert_eq!(normalize(sql), expected);
+        // Multi-line input: locations after a newline map to the right bytes.
+        assert_eq!(
+            normalize("SELECT\n  'a''b'\n, \"ÄB\"\r\nFROM t;"),
+            "SELECT\n  'a''b'\n, \"äb\"\r\nFROM t"
+        );
+    }
+
+    #[test]
+    fn parameters_keep_the_query_text() {
+        let params = ["'x'".to_owned()];
+        assert_eq!(
+            bind_parameters("SELECT 'O''Brien' -- why?\n, ?", &params).unwrap(),
+            "SELECT 'O''Brien' -- why?\n, 'x'"
+        );
+    }
+
+    mod properties {
+        use datafusion::sql::sqlparser::ast::{Expr, SelectItem, SetExpr, Statement, Value};
+        use datafusion::sql::sqlparser::dialect::GenericDialect;
+        use datafusion::sql::sqlparser::parser::Parser;
+        use proptest::prelude::*;
+
+        use super::super::normalize;
+
+        fn literal(s: &str) -> String {
+            format!("'{}'", s.replace('\'', "''"))
+        }
+
+        fn ident(s: &str) -> String {
+            format!("\"{}\"", s.replace('"', "\"\""))
+        }
+
+        /// The first select item's string value and alias.
+        fn first_item(sql: &str) -> (String, String, String) {
+            let statements = Parser::parse_sql(&GenericDialect {}, sql).expect("parses");
+            let Statement::Query(query) = &statements[0] else {
+                panic!("not a query: {sql}");
+            };
+            let SetExpr::Select(select) = query.body.as_ref() else {
+                panic!("not a select: {sql}");
+            };
+            let SelectItem::ExprWithAlias { expr: Expr::Value(v), alias } = &select.projection[0]
+            else {
+                panic!("unexpected projection: {sql}");
+            };
+            let Value::SingleQuotedString(value) = &v.value else {
+                panic!("not a string literal: {sql}");
+            };
+            (value.clone(), alias.value.clone(), statements[0].to_string())
+        }
+
+        proptest! {
+            #[test]
+            fn literals_and_identifiers_keep_their_meaning(
+                text in "[\\PC\n\r\t]{0,24}",
+                id in "[\\PC]{1,12}",
+                table in "[A-Za-z][A-Za-z0-9_]{0,8}",
+            ) {
+                let sql = format!(
+                    "SELECT {} AS {} FROM \"AwsDataCatalog\".{} /* {} */ WHERE c = {};",
+                    literal(&text),
+                    ident(&id),
+                    ident(&table),
+                    text.replace('*', ""),
+                    literal(&text),
+                );
+                let normalized = normalize(&sql);
+                let (value, alias, rendered) = first_item(&normalized);
+                prop_assert_eq!(&value, &text);
+                prop_assert_eq!(&alias, &id.to_lowercase());
+                let expected = format!(
+                    "SELECT {} AS {} FROM \"awsdatacatalog\".{} WHERE c = {}",
+                    literal(&text),
+                    ident(&id.to_lowercase()),
+                    ident(&table.to_lowercase()),
+                    literal(&text),
+                );
+                prop_assert_eq!(rendered, first_item(&expected).2);
+            }
+        }
     }
 
     #[test]

@@ -755,3 +755,116 @@ async fn execution_parameters_bind_placeholders() {
     assert!(err.is_invalid_request_exception(), "{err:?}");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn quoted_literals_survive_identifier_folding() {
+    let emu = emulator().await;
+    let client = athena(&emu);
+    // Upper case in a quoted identifier makes the emulator fold identifiers; the string
+    // literals around it must keep their '' escapes.
+    let q = run(
+        &client,
+        r#"SELECT 'O''Brien' AS "Who" FROM "AwsDataCatalog"."sales"."people" WHERE id = 1"#,
+    )
+    .await;
+    assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    let rows = all_rows(&client, q.query_execution_id().unwrap(), 100).await;
+    assert_eq!(rows, vec![strings(&[Some("who")]), strings(&[Some("O'Brien")])]);
+
+    // A literal that would read as `'x' OR '1'='1'` if its quotes were not re-doubled.
+    let q = run(
+        &client,
+        r#"SELECT id FROM "AwsDataCatalog"."sales"."people" WHERE name = 'x'' OR ''1''=''1'"#,
+    )
+    .await;
+    assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    let rows = all_rows(&client, q.query_execution_id().unwrap(), 100).await;
+    assert_eq!(rows, vec![strings(&[Some("id")])], "no row has that name");
+}
+
+#[tokio::test]
+async fn cast_to_json_renders_nested_values_as_json_text() {
+    use std::sync::Arc;
+
+    use datafusion::arrow::array::{
+        ArrayRef, Int32Array, Int64Builder, ListArray, MapBuilder, StringArray, StringBuilder,
+        StructArray,
+    };
+    use datafusion::arrow::datatypes::{DataType, Field, Int32Type, Schema};
+    use datafusion::arrow::record_batch::RecordBatch;
+
+    let emu = emulator().await;
+    let list = ListArray::from_iter_primitive::<Int32Type, _, _>(vec![
+        Some(vec![Some(1), Some(2)]),
+        Some(vec![Some(3), None]),
+        None,
+    ]);
+    let row = StructArray::from(vec![
+        (
+            Arc::new(Field::new("a", DataType::Int32, true)),
+            Arc::new(Int32Array::from(vec![Some(1), None, Some(3)])) as ArrayRef,
+        ),
+        (
+            Arc::new(Field::new("b", DataType::Utf8, true)),
+            Arc::new(StringArray::from(vec![Some("x, \"y\""), Some("z"), None])) as ArrayRef,
+        ),
+    ]);
+    let mut map = MapBuilder::new(None, StringBuilder::new(), Int64Builder::new());
+    map.keys().append_value("a");
+    map.values().append_value(1);
+    map.append(true).unwrap();
+    map.append(false).unwrap();
+    map.keys().append_value("k");
+    map.values().append_null();
+    map.append(true).unwrap();
+    let map = map.finish();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(Int32Array::from(vec![1, 2, 3])),
+        Arc::new(list),
+        Arc::new(row),
+        Arc::new(map),
+    ];
+    let schema = Arc::new(Schema::new(vec![
+        Field::new("id", DataType::Int32, false),
+        Field::new("l", columns[1].data_type().clone(), true),
+        Field::new("r", columns[2].data_type().clone(), true),
+        Field::new("m", columns[3].data_type().clone(), true),
+    ]));
+    let batch = RecordBatch::try_new(Arc::clone(&schema), columns).unwrap();
+    emu.register_batches("sales", "nested", schema, vec![batch])
+        .unwrap();
+
+    let client = athena(&emu);
+    let q = run(
+        &client,
+        "SELECT CAST(l AS JSON) AS l, CAST(r AS JSON) AS r, CAST(m AS JSON) AS m FROM nested ORDER BY id",
+    )
+    .await;
+    assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    let id = q.query_execution_id().unwrap();
+    assert_eq!(
+        all_rows(&client, id, 100).await,
+        vec![
+            strings(&[Some("l"), Some("r"), Some("m")]),
+            strings(&[Some("[1,2]"), Some(r#"{"a":1,"b":"x, \"y\""}"#), Some(r#"{"a":1}"#)]),
+            strings(&[Some("[3,null]"), Some(r#"{"a":null,"b":"z"}"#), None]),
+            strings(&[None, Some(r#"{"a":3,"b":null}"#), Some(r#"{"k":null}"#)]),
+        ]
+    );
+    let csv = s3(&emu, "athena-results")
+        .get(&Path::from(format!("staging/{id}.csv")))
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    assert_eq!(
+        String::from_utf8(csv.to_vec()).unwrap(),
+        concat!(
+            "\"l\",\"r\",\"m\"\n",
+            "\"[1,2]\",\"{\"\"a\"\":1,\"\"b\"\":\"\"x, \\\"\"y\\\"\"\"\"}\",\"{\"\"a\"\":1}\"\n",
+            "\"[3,null]\",\"{\"\"a\"\":null,\"\"b\"\":\"\"z\"\"}\",\n",
+            ",\"{\"\"a\"\":3,\"\"b\"\":null}\",\"{\"\"k\"\":null}\"\n",
+        )
+    );
+}

@@ -250,3 +250,48 @@ async fn column_names_fold_to_lower_case() {
     assert_eq!(t.partition_keys()[0].name(), "year");
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_single_database_becomes_the_connection_strings_database() {
+    let database_of = |cs: String| {
+        cs.split(';')
+            .find_map(|p| p.strip_prefix("Database=").map(str::to_owned))
+            .unwrap_or_else(|| panic!("no Database in {cs}"))
+    };
+    let dir = tempfile::tempdir().unwrap();
+    write_parquet(&dir.path().join("lake/events/part-0.parquet"), 3);
+    let start = |database: Option<&'static str>| {
+        let root = dir.path().to_owned();
+        async move {
+            let mut builder = Emulator::builder().data_dir(root).credentials(AK, SK);
+            if let Some(db) = database {
+                builder = builder.database(db);
+            }
+            builder.start().await.unwrap()
+        }
+    };
+
+    // One database directory: it is the connection string's Database.
+    let emu = start(None).await;
+    assert_eq!(database_of(emu.connection_string()), "lake");
+    let client = athena(&emu);
+    let q = run(&client, "SELECT count(*) FROM lake.events").await;
+    assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    emu.shutdown().await;
+
+    // `.database(..)` wins.
+    let emu = start(Some("other")).await;
+    assert_eq!(database_of(emu.connection_string()), "other");
+    emu.shutdown().await;
+
+    // Two databases: `default`.
+    write_parquet(&dir.path().join("second/t/part-0.parquet"), 1);
+    let emu = start(None).await;
+    assert_eq!(database_of(emu.connection_string()), "default");
+    emu.shutdown().await;
+
+    // No data directory: `default`.
+    let emu = Emulator::builder().start().await.unwrap();
+    assert_eq!(database_of(emu.connection_string()), "default");
+    emu.shutdown().await;
+}

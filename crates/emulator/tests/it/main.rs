@@ -8,3 +8,4 @@ mod faults;
 mod glue;
 mod s3;
 mod sigv4;
+mod sts;
