@@ -9,6 +9,25 @@
 //! - [`scan`]: the Athena SQL dialect, the `TableProvider` and result streaming.
 //! - [`catalog`]: Athena data sources and databases as DataFusion catalogs.
 //!
+//! One call registers every Athena data source, database and table with a DataFusion session:
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use datafusion::prelude::SessionContext;
+//! let ctx = SessionContext::new();
+//! datafusion_athena::register_athena(
+//!     &ctx,
+//!     "AWSRegion=IRELAND;Database=sampledb;S3StagingDirectory=s3://bucket/staging/;",
+//! )
+//! .await?;
+//! ctx.sql("SELECT * FROM awsdatacatalog.sampledb.orders WHERE amount > 100 LIMIT 10")
+//!     .await?
+//!     .show()
+//!     .await?;
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! ```
 //! use datafusion_athena::ConnectionOptions;
 //! let opts: ConnectionOptions = "AWSRegion=OREGON;Database=sampledb;".parse()?;
@@ -21,4 +40,5 @@ pub use datafusion_athena_catalog as catalog;
 pub use datafusion_athena_config as config;
 pub use datafusion_athena_scan as scan;
 
+pub use datafusion_athena_catalog::{AthenaCatalogs, register_athena, register_athena_with_options};
 pub use datafusion_athena_config::ConnectionOptions;

@@ -1,9 +1,14 @@
 //! The command line: global options and the subcommands.
 
-use clap::{Parser, Subcommand};
-use datafusion_athena_config::{CONNECTION_ENV, ConnectionOptions, Result};
+use std::path::PathBuf;
+use std::str::FromStr;
 
-use crate::commands::{check, emulator};
+use clap::{Parser, Subcommand};
+use datafusion_athena_config::{
+    CONNECTION_ENV, ConfigKey, ConnectionOptions, ConnectionOptionsBuilder, Result,
+};
+
+use crate::commands::{check, emulator, explain, sql, whoami};
 
 /// Query Amazon Athena with Apache DataFusion.
 #[derive(Debug, Parser)]
@@ -11,8 +16,14 @@ use crate::commands::{check, emulator};
 pub(crate) struct Cli {
     /// The connection string, e.g. "AWSRegion=IRELAND;Database=sampledb;" (see
     /// docs/connection-string.md). Unset values fall back to the standard AWS environment.
+    /// With --emulator, these properties are applied on top of the emulator's connection.
     #[arg(long, global = true, env = CONNECTION_ENV, hide_env_values = true, value_name = "STR")]
     pub(crate) connection: Option<String>,
+
+    /// Start the emulator in process on DIR (`DIR/<database>/<table>/` of Parquet or CSV files)
+    /// and connect to it.
+    #[arg(long, global = true, value_name = "DIR")]
+    pub(crate) emulator: Option<PathBuf>,
 
     #[command(subcommand)]
     pub(crate) command: Command,
@@ -26,6 +37,15 @@ pub(crate) enum Command {
     /// Serve a directory of Parquet/CSV tables as a local Athena + Glue + S3 service and print
     /// a connection string for it.
     Emulator(emulator::Args),
+    /// Run one SQL statement with DataFusion over the Athena catalogs (and local files named by
+    /// a quoted path, e.g. 'data/x.parquet') and print its result.
+    Sql(sql::Args),
+    /// Print the plan of one SQL statement (the Athena SQL each scan sends is on the AthenaExec
+    /// lines).
+    Explain(explain::Args),
+    /// Resolve the credentials and print the account, ARN, scheme and expiry as JSON (never the
+    /// secret).
+    Whoami(whoami::Args),
 }
 
 impl Cli {
@@ -39,5 +59,68 @@ impl Cli {
                 std::env::var(name).ok()
             }
         })
+    }
+
+    /// The connection options of `base` (a connection string, e.g. the emulator's) with the
+    /// properties of `--connection` applied on top: a property the user gives wins.
+    pub(crate) fn connection_options_over(&self, base: &str) -> Result<ConnectionOptions> {
+        let user = ConnectionOptions::parse_unvalidated(self.connection.as_deref().unwrap_or(""))?;
+        let mut builder = ConnectionOptionsBuilder::from_options(user.clone());
+        for (key, value) in simple_pairs(base) {
+            if !user.is_set(key) {
+                builder = builder.with_config(key, value);
+            }
+        }
+        builder.build()
+    }
+}
+
+/// The `Key=value;` pairs of a generated connection string (no quoting, known keys only).
+fn simple_pairs(conn: &str) -> impl Iterator<Item = (ConfigKey, &str)> {
+    conn.split(';').filter_map(|pair| {
+        let (key, value) = pair.split_once('=')?;
+        Some((ConfigKey::from_str(key.trim()).ok()?, value.trim()))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli(connection: Option<&str>) -> Cli {
+        Cli {
+            connection: connection.map(str::to_string),
+            emulator: None,
+            command: Command::Check(check::Args {}),
+        }
+    }
+
+    const BASE: &str = "AWSRegion=us-east-1;AWSAccessKey=AKIDEMU;AWSSecretKey=s;S3StagingDirectory=s3://b/staging/;Endpoint=http://127.0.0.1:1;Database=sales;";
+
+    #[test]
+    fn user_properties_win_over_the_base() {
+        let opts = cli(Some("ResultFetcher=Unload;Database=other"))
+            .connection_options_over(BASE)
+            .unwrap();
+        let json = opts.to_redacted_json();
+        assert_eq!(json["ResultFetcher"], "Unload");
+        assert_eq!(json["Database"], "other");
+        assert_eq!(json["AWSRegion"], "us-east-1");
+        assert_eq!(opts.endpoints.athena(), Some("http://127.0.0.1:1"));
+    }
+
+    #[test]
+    fn base_alone_is_used_without_connection() {
+        let opts = cli(None).connection_options_over(BASE).unwrap();
+        assert_eq!(opts.database.as_deref(), Some("sales"));
+    }
+
+    #[test]
+    fn bad_user_value_is_an_error_naming_the_property() {
+        let err = cli(Some("ResultFetcher=Sideways"))
+            .connection_options_over(BASE)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ResultFetcher"), "{err}");
     }
 }

@@ -472,7 +472,7 @@ impl EmulatorHandle {
             .write()
             .unwrap_or_else(|e| e.into_inner());
         for c in creds.iter_mut().filter(|c| c.access_key == access_key) {
-            c.expires = Some(chrono::Utc::now());
+            c.expires = Some(Utc::now());
         }
     }
 

@@ -335,7 +335,9 @@ fn auth_error(service: Service, head: bool, request_id: &str, failure: &AuthFail
                 "MissingAuthenticationToken",
                 "Request is missing Authentication Token".to_owned(),
             ),
-            AuthFailure::Malformed(m) => (StatusCode::BAD_REQUEST, "IncompleteSignature", m.clone()),
+            AuthFailure::Malformed(m) => {
+                (StatusCode::BAD_REQUEST, "IncompleteSignature", m.clone())
+            }
             AuthFailure::UnknownAccessKey | AuthFailure::BadSessionToken => (
                 StatusCode::FORBIDDEN,
                 "InvalidClientTokenId",

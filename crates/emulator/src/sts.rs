@@ -18,8 +18,7 @@ const SAML_SESSION_NAME: &str = "https://aws.amazon.com/SAML/Attributes/RoleSess
 const SAML_NS: &str = "urn:oasis:names:tc:SAML:2.0:assertion";
 
 /// Actions STS serves without a signature.
-pub(crate) const UNSIGNED_ACTIONS: [&str; 2] =
-    ["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"];
+pub(crate) const UNSIGNED_ACTIONS: [&str; 2] = ["AssumeRoleWithSAML", "AssumeRoleWithWebIdentity"];
 
 /// An STS error: `<ErrorResponse><Error><Type>Sender</Type><Code>..` .
 #[derive(Debug)]
@@ -81,7 +80,9 @@ impl Form<'_> {
             return Ok(default);
         };
         let value: i64 = raw.parse().map_err(|_| {
-            StsError::invalid(format!("DurationSeconds {raw:?} is not a whole number of seconds"))
+            StsError::invalid(format!(
+                "DurationSeconds {raw:?} is not a whole number of seconds"
+            ))
         })?;
         if !(900..=max).contains(&value) {
             return Err(StsError::invalid(format!(
@@ -205,9 +206,9 @@ pub(crate) fn handle(
 
 fn role_arn(form: &Form<'_>) -> Result<String, StsError> {
     let arn = form.required("RoleArn")?;
-    let re = Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]{1,512}$")
+    let re = Regex::new(r"^arn:aws[a-z-]*:iam::[0-9]{12}:role/[A-Za-z0-9_+=,.@/-]+$")
         .unwrap_or_else(|_| unreachable!());
-    if !re.is_match(arn) {
+    if arn.len() > 2048 || !re.is_match(arn) {
         return Err(StsError::invalid(format!(
             "RoleArn {arn:?} is not an IAM role ARN (arn:aws:iam::<12-digit account>:role/<name>)"
         )));
@@ -216,8 +217,8 @@ fn role_arn(form: &Form<'_>) -> Result<String, StsError> {
 }
 
 fn session_name(name: &str) -> Result<String, StsError> {
-    let re = Regex::new(r"^[\w+=,.@-]{2,64}$").unwrap_or_else(|_| unreachable!());
-    if !re.is_match(name) {
+    let re = Regex::new(r"^[A-Za-z0-9_+=,.@-]+$").unwrap_or_else(|_| unreachable!());
+    if !(2..=64).contains(&name.len()) || !re.is_match(name) {
         return Err(StsError::invalid(format!(
             "1 validation error detected: Value '{name}' at 'roleSessionName' failed to satisfy constraint: Member must satisfy regular expression pattern: [\\w+=,.@-]* and have length between 2 and 64"
         )));
@@ -257,10 +258,18 @@ fn issue(
     duration: i64,
     now: DateTime<Utc>,
 ) -> (String, String) {
-    let id = uuid::Uuid::new_v4().simple().to_string().to_ascii_uppercase();
+    let id = uuid::Uuid::new_v4()
+        .simple()
+        .to_string()
+        .to_ascii_uppercase();
     let access_key = format!("ASIA{}", &id[..16]);
-    let secret_key = base64::engine::general_purpose::STANDARD
-        .encode([uuid::Uuid::new_v4().as_bytes(), uuid::Uuid::new_v4().as_bytes()].concat());
+    let secret_key = base64::engine::general_purpose::STANDARD.encode(
+        [
+            *uuid::Uuid::new_v4().as_bytes(),
+            *uuid::Uuid::new_v4().as_bytes(),
+        ]
+        .concat(),
+    );
     let session_token = base64::engine::general_purpose::STANDARD.encode(
         [
             b"emulator-session:".as_slice(),
@@ -329,8 +338,8 @@ fn web_identity(
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload.trim_end_matches('='))
         .map_err(|_| bad("the payload is not base64url"))?;
-    let serde_json::Value::Object(claims) = serde_json::from_slice(&bytes)
-        .map_err(|_| bad("the payload is not a JSON object"))?
+    let serde_json::Value::Object(claims) =
+        serde_json::from_slice(&bytes).map_err(|_| bad("the payload is not a JSON object"))?
     else {
         return Err(bad("the payload is not a JSON object"));
     };
@@ -353,7 +362,12 @@ struct Assertion {
 }
 
 /// Reads a base64 `samlp:Response` and checks its Role attribute offers `role,principal`.
-fn saml(encoded: &str, role: &str, principal: &str, now: DateTime<Utc>) -> Result<Assertion, StsError> {
+fn saml(
+    encoded: &str,
+    role: &str,
+    principal: &str,
+    now: DateTime<Utc>,
+) -> Result<Assertion, StsError> {
     let bad = |why: String| {
         StsError::new(
             StatusCode::BAD_REQUEST,
@@ -373,10 +387,10 @@ fn saml(encoded: &str, role: &str, principal: &str, now: DateTime<Utc>) -> Resul
             .and_then(|n| n.text())
             .map(|t| t.trim().to_owned())
     };
-    for n in doc
-        .descendants()
-        .filter(|n| n.has_tag_name((SAML_NS, "Conditions")) || n.has_tag_name((SAML_NS, "SubjectConfirmationData")))
-    {
+    for n in doc.descendants().filter(|n| {
+        n.has_tag_name((SAML_NS, "Conditions"))
+            || n.has_tag_name((SAML_NS, "SubjectConfirmationData"))
+    }) {
         if let Some(limit) = n.attribute("NotOnOrAfter") {
             let limit = DateTime::parse_from_rfc3339(limit)
                 .map_err(|_| bad(format!("NotOnOrAfter {limit:?} is not a date-time")))?;
@@ -391,8 +405,13 @@ fn saml(encoded: &str, role: &str, principal: &str, now: DateTime<Utc>) -> Resul
     }
     let values = |attribute: &str| -> Vec<String> {
         doc.descendants()
-            .filter(|n| n.has_tag_name((SAML_NS, "Attribute")) && n.attribute("Name") == Some(attribute))
-            .flat_map(|n| n.children().filter(|c| c.has_tag_name((SAML_NS, "AttributeValue"))))
+            .filter(|n| {
+                n.has_tag_name((SAML_NS, "Attribute")) && n.attribute("Name") == Some(attribute)
+            })
+            .flat_map(|n| {
+                n.children()
+                    .filter(|c| c.has_tag_name((SAML_NS, "AttributeValue")))
+            })
             .filter_map(|v| v.text().map(|t| t.trim().to_owned()))
             .collect()
     };
@@ -410,13 +429,22 @@ fn saml(encoded: &str, role: &str, principal: &str, now: DateTime<Utc>) -> Resul
             "AccessDenied",
             format!(
                 "Not authorized to perform sts:AssumeRoleWithSAML: the assertion's {SAML_ROLE} attribute does not offer {role},{principal} (it offers: {})",
-                if roles.is_empty() { "none".to_owned() } else { roles.join("; ") }
+                if roles.is_empty() {
+                    "none".to_owned()
+                } else {
+                    roles.join("; ")
+                }
             ),
         ));
     }
-    let session_name = values(SAML_SESSION_NAME).into_iter().next().ok_or_else(|| {
-        bad(format!("the assertion has no {SAML_SESSION_NAME} attribute"))
-    })?;
+    let session_name = values(SAML_SESSION_NAME)
+        .into_iter()
+        .next()
+        .ok_or_else(|| {
+            bad(format!(
+                "the assertion has no {SAML_SESSION_NAME} attribute"
+            ))
+        })?;
     Ok(Assertion {
         subject: text_of("NameID").unwrap_or_default(),
         issuer: text_of("Issuer").unwrap_or_default(),
@@ -467,21 +495,60 @@ mod tests {
     #[test]
     fn mfa_needs_both_parts_and_six_digits() {
         let form = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
         };
         assert!(mfa(&Form(&form(&[]))).is_ok());
-        assert!(mfa(&Form(&form(&[("SerialNumber", "arn:x"), ("TokenCode", "123456")]))).is_ok());
-        assert_eq!(mfa(&Form(&form(&[("SerialNumber", "arn:x")]))).unwrap_err().code, "AccessDenied");
-        assert_eq!(mfa(&Form(&form(&[("SerialNumber", "arn:x"), ("TokenCode", "12a")]))).unwrap_err().code, "AccessDenied");
+        assert!(
+            mfa(&Form(&form(&[
+                ("SerialNumber", "arn:x"),
+                ("TokenCode", "123456")
+            ])))
+            .is_ok()
+        );
+        assert_eq!(
+            mfa(&Form(&form(&[("SerialNumber", "arn:x")])))
+                .unwrap_err()
+                .code,
+            "AccessDenied"
+        );
+        assert_eq!(
+            mfa(&Form(&form(&[
+                ("SerialNumber", "arn:x"),
+                ("TokenCode", "12a")
+            ])))
+            .unwrap_err()
+            .code,
+            "AccessDenied"
+        );
     }
 
     #[test]
     fn expired_jwts_are_refused() {
         let b64 = |s: &str| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(s);
         let now = Utc::now();
-        let token = |exp: i64| format!("{}.{}.sig", b64("{}"), b64(&format!(r#"{{"sub":"u","exp":{exp}}}"#)));
-        assert_eq!(web_identity(&token(now.timestamp() + 60), now).unwrap()["sub"], "u");
-        assert_eq!(web_identity(&token(now.timestamp() - 1), now).unwrap_err().code, "ExpiredTokenException");
-        assert_eq!(web_identity("nope", now).unwrap_err().code, "InvalidIdentityToken");
+        let token = |exp: i64| {
+            format!(
+                "{}.{}.sig",
+                b64("{}"),
+                b64(&format!(r#"{{"sub":"u","exp":{exp}}}"#))
+            )
+        };
+        assert_eq!(
+            web_identity(&token(now.timestamp() + 60), now).unwrap()["sub"],
+            "u"
+        );
+        assert_eq!(
+            web_identity(&token(now.timestamp() - 1), now)
+                .unwrap_err()
+                .code,
+            "ExpiredTokenException"
+        );
+        assert_eq!(
+            web_identity("nope", now).unwrap_err().code,
+            "InvalidIdentityToken"
+        );
     }
 }

@@ -16,7 +16,8 @@ use datafusion::prelude::SessionContext;
 use datafusion_athena_config::ConnectionOptions;
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, QueryState, ThrottleKind};
 use datafusion_athena_scan::{
-    AthenaExec, AthenaRunner, Error, PollPolicy, QueryExecutor, QueryMetrics,
+    AthenaExec, AthenaRunner, AthenaTable, AthenaTableName, Error, PollPolicy, QueryExecutor,
+    QueryMetrics,
 };
 use futures::StreamExt;
 
@@ -137,6 +138,15 @@ async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
             .with_poll_policy(poll)
             .with_s3_read(4096, 4)
             .with_batch_size(100),
+    )
+}
+
+/// The emulator's table `default.t` as an `AthenaTable` read through `runner`.
+fn athena_table_t(runner: Arc<AthenaRunner>) -> AthenaTable {
+    AthenaTable::new(
+        AthenaTableName::new("default", "t"),
+        schema(),
+        runner as Arc<dyn QueryExecutor>,
     )
 }
 
@@ -565,11 +575,9 @@ async fn nested_types_through_unload() {
 #[tokio::test]
 async fn sql_through_athena_table_and_the_runner() {
     use datafusion::arrow::array::Array;
-    use datafusion_athena_scan::{AthenaTable, AthenaTableName};
     let emu = emulator(2000).await;
     let r = runner(&emu, "").await;
-    let executor: Arc<dyn QueryExecutor> = Arc::new(r.as_ref().clone());
-    let table = AthenaTable::new(AthenaTableName::new("default", "t"), schema(), executor);
+    let table = athena_table_t(r);
     let ctx = SessionContext::new();
     ctx.register_table("t", Arc::new(table)).unwrap();
     let got = ctx
@@ -622,14 +630,9 @@ async fn sql_through_athena_table_and_the_runner() {
 #[tokio::test]
 async fn explain_analyze_through_athena_table_shows_query_id_and_data_scanned() {
     use datafusion::arrow::util::pretty::pretty_format_batches;
-    use datafusion_athena_scan::{AthenaTable, AthenaTableName};
     let emu = emulator(50).await;
     let r = runner(&emu, "").await;
-    let table = AthenaTable::new(
-        AthenaTableName::new("default", "t"),
-        schema(),
-        r as Arc<dyn QueryExecutor>,
-    );
+    let table = athena_table_t(r);
     let ctx = SessionContext::new();
     ctx.register_table("t", Arc::new(table)).unwrap();
     for (query, sent, rows_fetched, output_rows) in [
@@ -700,15 +703,10 @@ async fn explain_analyze_through_athena_table_shows_query_id_and_data_scanned() 
 #[tokio::test]
 async fn dropping_a_table_scan_mid_query_cancels_it() {
     use datafusion::catalog::TableProvider;
-    use datafusion_athena_scan::{AthenaTable, AthenaTableName};
     let emu = emulator(10).await;
     emu.faults().slow_queries(Duration::from_secs(30));
     let r = runner(&emu, "").await;
-    let table = AthenaTable::new(
-        AthenaTableName::new("default", "t"),
-        schema(),
-        r as Arc<dyn QueryExecutor>,
-    );
+    let table = athena_table_t(r);
     let ctx = SessionContext::new();
     let plan = table
         .scan(&ctx.state(), Some(&vec![]), &[], None)

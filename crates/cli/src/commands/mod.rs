@@ -1,7 +1,13 @@
-//! One module per subcommand.
+//! One module per subcommand, plus the shared session setup ([`connect`]) and result
+//! writers ([`output`]).
 
 pub(crate) mod check;
+pub(crate) mod connect;
 pub(crate) mod emulator;
+pub(crate) mod explain;
+pub(crate) mod output;
+pub(crate) mod sql;
+pub(crate) mod whoami;
 
 use crate::cli::{Cli, Command};
 
@@ -28,6 +34,14 @@ impl CommandError {
             exit_code: 1,
         }
     }
+
+    /// Interrupted by Ctrl-C: exit code 130, as shells report SIGINT.
+    pub(crate) fn interrupted() -> Self {
+        Self {
+            message: "interrupted".into(),
+            exit_code: 130,
+        }
+    }
 }
 
 /// Runs the chosen subcommand.
@@ -35,6 +49,9 @@ pub(crate) fn run(cli: &Cli) -> Result<(), CommandError> {
     match &cli.command {
         Command::Check(args) => check::run(cli, args),
         Command::Emulator(args) => emulator::run(cli, args),
+        Command::Sql(args) => sql::run(cli, args),
+        Command::Explain(args) => explain::run(cli, args),
+        Command::Whoami(args) => whoami::run(cli, args),
     }
 }
 

@@ -43,6 +43,7 @@ pub(crate) fn rewrite_casts(statement: &mut DfStatement) {
             expr: inner,
             data_type: SqlType::JSON,
             format: None,
+            array: false,
         } = expr
         {
             let arg = std::mem::replace(inner.as_mut(), Expr::value(Value::Null));
@@ -86,7 +87,9 @@ impl ScalarUDFImpl for ToJson {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let Some(array) = arrays.first() else {
-            return Ok(ColumnarValue::Array(Arc::new(StringBuilder::new().finish())));
+            return Ok(ColumnarValue::Array(Arc::new(
+                StringBuilder::new().finish(),
+            )));
         };
         Ok(ColumnarValue::Array(to_json_array(array.as_ref())))
     }
@@ -218,8 +221,8 @@ fn string(out: &mut String, value: &str) {
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::{
-        Float64Array, Int32Array, ListArray, MapBuilder, StringArray, StringBuilder as SB,
-        Int64Builder, StructArray,
+        Float64Array, Int32Array, Int64Builder, ListArray, MapBuilder, StringArray,
+        StringBuilder as SB, StructArray,
     };
     use datafusion::arrow::datatypes::{Field, Int32Type};
 

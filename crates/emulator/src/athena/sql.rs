@@ -354,14 +354,21 @@ mod tests {
             let SetExpr::Select(select) = query.body.as_ref() else {
                 panic!("not a select: {sql}");
             };
-            let SelectItem::ExprWithAlias { expr: Expr::Value(v), alias } = &select.projection[0]
+            let SelectItem::ExprWithAlias {
+                expr: Expr::Value(v),
+                alias,
+            } = &select.projection[0]
             else {
                 panic!("unexpected projection: {sql}");
             };
             let Value::SingleQuotedString(value) = &v.value else {
                 panic!("not a string literal: {sql}");
             };
-            (value.clone(), alias.value.clone(), statements[0].to_string())
+            (
+                value.clone(),
+                alias.value.clone(),
+                statements[0].to_string(),
+            )
         }
 
         proptest! {

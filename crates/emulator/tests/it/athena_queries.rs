@@ -769,7 +769,10 @@ async fn quoted_literals_survive_identifier_folding() {
     .await;
     assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
     let rows = all_rows(&client, q.query_execution_id().unwrap(), 100).await;
-    assert_eq!(rows, vec![strings(&[Some("who")]), strings(&[Some("O'Brien")])]);
+    assert_eq!(
+        rows,
+        vec![strings(&[Some("who")]), strings(&[Some("O'Brien")])]
+    );
 
     // A literal that would read as `'x' OR '1'='1'` if its quotes were not re-doubled.
     let q = run(
@@ -846,7 +849,11 @@ async fn cast_to_json_renders_nested_values_as_json_text() {
         all_rows(&client, id, 100).await,
         vec![
             strings(&[Some("l"), Some("r"), Some("m")]),
-            strings(&[Some("[1,2]"), Some(r#"{"a":1,"b":"x, \"y\""}"#), Some(r#"{"a":1}"#)]),
+            strings(&[
+                Some("[1,2]"),
+                Some(r#"{"a":1,"b":"x, \"y\""}"#),
+                Some(r#"{"a":1}"#)
+            ]),
             strings(&[Some("[3,null]"), Some(r#"{"a":null,"b":"z"}"#), None]),
             strings(&[None, Some(r#"{"a":3,"b":null}"#), Some(r#"{"k":null}"#)]),
         ]

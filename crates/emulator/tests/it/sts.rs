@@ -19,7 +19,7 @@ const IDP: &str = "arn:aws:iam::123456789012:saml-provider/corp";
 fn sts_with(emu: &EmulatorHandle, creds: Credentials) -> aws_sdk_sts::Client {
     let config = aws_sdk_sts::Config::builder()
         .endpoint_url(emu.endpoint())
-        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .region(Region::new("us-east-1"))
         .credentials_provider(creds)
         .behavior_version_latest()
         .build();
@@ -34,21 +34,35 @@ fn sts(emu: &EmulatorHandle) -> aws_sdk_sts::Client {
 fn anonymous_sts(emu: &EmulatorHandle) -> aws_sdk_sts::Client {
     let config = aws_sdk_sts::Config::builder()
         .endpoint_url(emu.endpoint())
-        .region(aws_sdk_sts::config::Region::new("us-east-1"))
+        .region(Region::new("us-east-1"))
         .behavior_version_latest()
         .build();
     aws_sdk_sts::Client::from_conf(config)
 }
 
-fn athena_session(emu: &EmulatorHandle, c: &aws_sdk_sts::types::Credentials) -> aws_sdk_athena::Client {
-    athena_token(emu, c.access_key_id(), c.secret_access_key(), c.session_token())
+fn athena_session(
+    emu: &EmulatorHandle,
+    c: &aws_sdk_sts::types::Credentials,
+) -> aws_sdk_athena::Client {
+    athena_token(
+        emu,
+        c.access_key_id(),
+        c.secret_access_key(),
+        c.session_token(),
+    )
 }
 
 fn athena_token(emu: &EmulatorHandle, ak: &str, sk: &str, token: &str) -> aws_sdk_athena::Client {
     let config = aws_sdk_athena::Config::builder()
         .endpoint_url(emu.endpoint())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new(ak, sk, Some(token.to_owned()), None, "sts"))
+        .credentials_provider(Credentials::new(
+            ak,
+            sk,
+            Some(token.to_owned()),
+            None,
+            "sts",
+        ))
         .behavior_version_latest()
         .build();
     aws_sdk_athena::Client::from_conf(config)
@@ -81,7 +95,10 @@ async fn assumed_role_credentials_run_queries_until_they_expire() {
     assert!(!creds.session_token().is_empty());
     let expires = creds.expiration().secs();
     let expected = before.timestamp() + 900;
-    assert!((expected - 5..=expected + 5).contains(&expires), "{expires} vs {expected}");
+    assert!(
+        (expected - 5..=expected + 5).contains(&expires),
+        "{expires} vs {expected}"
+    );
     assert_eq!(
         out.assumed_role_user().unwrap().arn(),
         "arn:aws:sts::123456789012:assumed-role/analyst/etl-job"
@@ -107,7 +124,9 @@ async fn assumed_role_credentials_run_queries_until_they_expire() {
         .with_token(creds.session_token())
         .build()
         .unwrap();
-    s3.put(&Path::from("sts/x"), "hi".into()).await.expect("PutObject with session credentials");
+    s3.put(&Path::from("sts/x"), "hi".into())
+        .await
+        .expect("PutObject with session credentials");
 
     // GetCallerIdentity reports the assumed role.
     let sts_session = sts_with(
@@ -120,22 +139,49 @@ async fn assumed_role_credentials_run_queries_until_they_expire() {
             "sts",
         ),
     );
-    let me = sts_session.get_caller_identity().send().await.expect("GetCallerIdentity");
-    assert_eq!(me.arn(), Some("arn:aws:sts::123456789012:assumed-role/analyst/etl-job"));
+    let me = sts_session
+        .get_caller_identity()
+        .send()
+        .await
+        .expect("GetCallerIdentity");
+    assert_eq!(
+        me.arn(),
+        Some("arn:aws:sts::123456789012:assumed-role/analyst/etl-job")
+    );
     assert_eq!(me.account(), Some("123456789012"));
 
     // A wrong session token for the issued key: AWS's invalid-token error.
-    let wrong = athena_token(&emu, creds.access_key_id(), creds.secret_access_key(), "forged");
-    let err = wrong.list_work_groups().send().await.unwrap_err().into_service_error();
+    let wrong = athena_token(
+        &emu,
+        creds.access_key_id(),
+        creds.secret_access_key(),
+        "forged",
+    );
+    let err = wrong
+        .list_work_groups()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("UnrecognizedClientException"), "{err:?}");
 
     // Expired: Athena, S3 and STS all refuse them with their expired-token errors.
     emu.expire_credentials(creds.access_key_id());
-    let err = client.list_work_groups().send().await.unwrap_err().into_service_error();
+    let err = client
+        .list_work_groups()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("ExpiredTokenException"), "{err:?}");
     let err = s3.get(&Path::from("sts/x")).await.unwrap_err();
     assert!(format!("{err:?}").contains("ExpiredToken"), "{err:?}");
-    let err = sts_session.get_caller_identity().send().await.unwrap_err().into_service_error();
+    let err = sts_session
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("ExpiredToken"), "{err:?}");
 }
 
@@ -190,8 +236,16 @@ async fn get_session_token_and_errors_have_aws_shapes() {
         .into_service_error();
     assert_eq!(err.code(), Some("ValidationError"), "{err:?}");
 
-    let unknown = sts_with(&emu, Credentials::new("ASIAUNKNOWN", SK, Some("t".into()), None, "x"));
-    let err = unknown.get_caller_identity().send().await.unwrap_err().into_service_error();
+    let unknown = sts_with(
+        &emu,
+        Credentials::new("ASIAUNKNOWN", SK, Some("t".into()), None, "x"),
+    );
+    let err = unknown
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap_err()
+        .into_service_error();
     assert_eq!(err.code(), Some("InvalidClientTokenId"), "{err:?}");
 }
 
@@ -206,7 +260,9 @@ async fn web_identity_tokens_are_exchanged_unsigned() {
     let jwt = format!(
         "{}.{}.c2ln",
         b64url(r#"{"alg":"RS256"}"#),
-        b64url(&format!(r#"{{"sub":"system:serviceaccount:etl","iss":"https://oidc.example","aud":"sts.amazonaws.com","exp":{exp}}}"#))
+        b64url(&format!(
+            r#"{{"sub":"system:serviceaccount:etl","iss":"https://oidc.example","aud":"sts.amazonaws.com","exp":{exp}}}"#
+        ))
     );
     let out = anonymous_sts(&emu)
         .assume_role_with_web_identity()
@@ -216,7 +272,10 @@ async fn web_identity_tokens_are_exchanged_unsigned() {
         .send()
         .await
         .expect("AssumeRoleWithWebIdentity");
-    assert_eq!(out.subject_from_web_identity_token(), Some("system:serviceaccount:etl"));
+    assert_eq!(
+        out.subject_from_web_identity_token(),
+        Some("system:serviceaccount:etl")
+    );
     assert_eq!(out.provider(), Some("https://oidc.example"));
     query_succeeds(&athena_session(&emu, out.credentials().unwrap())).await;
 

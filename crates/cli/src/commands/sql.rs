@@ -1,0 +1,66 @@
+//! `datafusion-athena sql "STATEMENT"`: run one statement, print its result.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use datafusion::arrow::array::RecordBatch;
+use futures::StreamExt;
+
+use crate::cli::Cli;
+use crate::commands::connect::{connect, query_error};
+use crate::commands::output::{self, Format};
+use crate::commands::{CommandError, runtime};
+
+/// How long a Ctrl-C waits for the spawned StopQueryExecution of an abandoned scan.
+const STOP_GRACE: Duration = Duration::from_secs(2);
+
+/// Arguments of `sql`.
+#[derive(Debug, clap::Args)]
+pub(crate) struct Args {
+    /// The statement, e.g. "SELECT * FROM sampledb.elb_logs LIMIT 10" or
+    /// "SELECT * FROM 'local.parquet'".
+    statement: String,
+    /// The output format.
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    format: Format,
+    /// Write the result to FILE instead of stdout (required for parquet).
+    #[arg(long, value_name = "FILE")]
+    output: Option<PathBuf>,
+}
+
+/// Runs the statement and prints its result; Ctrl-C drops the result stream (stopping the
+/// running Athena queries) before the runtime shuts down.
+pub(crate) fn run(cli: &Cli, args: &Args) -> Result<(), CommandError> {
+    let sink = output::sink(args.format, args.output.as_deref())?;
+    let runtime = runtime()?;
+    let result = runtime.block_on(async {
+        let session = connect(cli).await?;
+        let outcome = tokio::select! {
+            r = collect(&session.ctx, &args.statement) => r,
+            _ = tokio::signal::ctrl_c() => {
+                // The stream was dropped with the `collect` future: each scan's drop spawned
+                // its StopQueryExecution; let those run before the runtime goes away.
+                tokio::time::sleep(STOP_GRACE).await;
+                Err(CommandError::interrupted())
+            }
+        };
+        session.close().await;
+        outcome
+    });
+    let (schema, batches) = result?;
+    output::write(args.format, &schema, &batches, sink)
+}
+
+async fn collect(
+    ctx: &datafusion::prelude::SessionContext,
+    statement: &str,
+) -> Result<(datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>), CommandError> {
+    let df = ctx.sql(statement).await.map_err(query_error)?;
+    let mut stream = df.execute_stream().await.map_err(query_error)?;
+    let schema = stream.schema();
+    let mut batches = Vec::new();
+    while let Some(batch) = stream.next().await {
+        batches.push(batch.map_err(query_error)?);
+    }
+    Ok((schema, batches))
+}
