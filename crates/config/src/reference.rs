@@ -217,6 +217,48 @@ mod tests {
         );
     }
 
+    /// README.md carries the same reference between markers, its headings one level down.
+    fn readme_section(generated: &str) -> String {
+        let body = generated
+            .split_once("-->\n")
+            .map(|(_, rest)| rest)
+            .unwrap_or(generated);
+        let demoted: Vec<String> = body
+            .lines()
+            .map(|line| match line.strip_prefix("## ") {
+                Some(heading) => format!("### {heading}"),
+                None => line.to_string(),
+            })
+            .collect();
+        format!(
+            "{README_START}\n<!-- Generated with docs/connection-string.md; do not edit by hand. -->\n{}\n{README_END}",
+            demoted.join("\n").trim()
+        )
+    }
+
+    const README_START: &str = "<!-- reference:start -->";
+    const README_END: &str = "<!-- reference:end -->";
+
+    #[test]
+    fn readme_reference_is_up_to_date() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../README.md");
+        let readme = std::fs::read_to_string(&path).expect("README.md at the workspace root");
+        let (Some(start), Some(end)) = (readme.find(README_START), readme.find(README_END)) else {
+            panic!("README.md lacks the {README_START} / {README_END} markers");
+        };
+        let current = &readme[start..end + README_END.len()];
+        let wanted = readme_section(&connection_string_reference());
+        if std::env::var_os("DATAFUSION_ATHENA_BLESS").is_some() && current != wanted {
+            let updated = readme.replacen(current, &wanted, 1);
+            std::fs::write(&path, updated).expect("write README.md");
+            return;
+        }
+        assert!(
+            current == wanted,
+            "README.md's connection-string reference is out of date: run DATAFUSION_ATHENA_BLESS=1 cargo test -p datafusion-athena-config reference"
+        );
+    }
+
     #[test]
     fn reference_doc_lists_every_property_and_alias() {
         let doc = std::fs::read_to_string(doc_path()).unwrap_or_default();

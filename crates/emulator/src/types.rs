@@ -12,6 +12,18 @@ pub(crate) struct AthenaType {
     pub(crate) case_sensitive: bool,
 }
 
+impl AthenaType {
+    /// The type of a `CAST(x AS JSON)` column.
+    pub(crate) fn json() -> Self {
+        Self {
+            name: "json".to_owned(),
+            precision: 0,
+            scale: 0,
+            case_sensitive: false,
+        }
+    }
+}
+
 /// The DML (Trino) type name, precision and scale Athena reports for a result column.
 pub(crate) fn athena_type(dt: &DataType) -> AthenaType {
     let (name, precision, scale) = match dt {

@@ -43,10 +43,7 @@ pub(crate) async fn options(
     cli: &Cli,
 ) -> Result<(ConnectionOptions, Option<EmulatorHandle>), CommandError> {
     let Some(dir) = &cli.emulator else {
-        return Ok((
-            cli.connection_options().map_err(CommandError::usage)?,
-            None,
-        ));
+        return Ok((cli.connection_options().map_err(CommandError::usage)?, None));
     };
     if !dir.is_dir() {
         return Err(CommandError::usage(format!(

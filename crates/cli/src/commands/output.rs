@@ -34,7 +34,8 @@ pub(crate) fn write(
     batches: &[RecordBatch],
     mut out: Box<dyn Write + Send>,
 ) -> Result<(), CommandError> {
-    let fail = |e: &dyn std::fmt::Display| CommandError::failure(format!("cannot write the result: {e}"));
+    let fail =
+        |e: &dyn std::fmt::Display| CommandError::failure(format!("cannot write the result: {e}"));
     match format {
         Format::Table => {
             let text = if batches.iter().all(|b| b.num_rows() == 0) {

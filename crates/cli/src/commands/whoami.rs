@@ -15,7 +15,7 @@ use crate::commands::{CommandError, runtime};
 pub(crate) struct Args {}
 
 /// Prints one JSON object: `scheme`, `access_key_id` (its last 4 characters only), `expiry`,
-/// and from STS GetCallerIdentity `account`, `arn` and `user_id` (or `sts_error` when the call
+/// and from STS GetCallerIdentity `account` and `arn` (or `sts_error` when the call
 /// is unavailable). Never the secret key or session token.
 pub(crate) fn run(cli: &Cli, _args: &Args) -> Result<(), CommandError> {
     let runtime = runtime()?;
@@ -63,7 +63,6 @@ async fn identity(
         Ok(id) => {
             out["account"] = json!(id.account());
             out["arn"] = json!(id.arn());
-            out["user_id"] = json!(id.user_id());
         }
         Err(e) => {
             let text = aws_smithy_types::error::display::DisplayErrorContext(&e).to_string();

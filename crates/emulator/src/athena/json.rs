@@ -2,17 +2,19 @@
 //! UDF that writes the value as Trino's JSON text (`[1,2]`, `{"a":1}`, rows as objects with
 //! their field names). NULL stays NULL.
 
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{
-    DataType, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type, Int32Type, Int64Type,
-    UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, Field, FieldRef, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type,
+    Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
 };
 use datafusion::common::Result;
 use datafusion::logical_expr::{
-    ColumnarValue, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature, Volatility,
+    ColumnarValue, ReturnFieldArgs, ScalarFunctionArgs, ScalarUDF, ScalarUDFImpl, Signature,
+    Volatility,
 };
 use datafusion::sql::parser::Statement as DfStatement;
 use datafusion::sql::sqlparser::ast::{
@@ -24,6 +26,9 @@ use super::render::{java_double, java_float, render};
 
 /// The UDF's name; not one a query would use.
 pub(crate) const UDF_NAME: &str = "__emulator_cast_to_json";
+
+/// Field metadata key marking a column whose Athena type is `json` (its value: `json`).
+pub(crate) const ATHENA_TYPE_KEY: &str = "athena.emulator.type";
 
 /// The UDF that serialises any value to JSON text.
 pub(crate) fn udf() -> ScalarUDF {
@@ -82,6 +87,14 @@ impl ScalarUDFImpl for ToJson {
 
     fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
         Ok(DataType::Utf8)
+    }
+
+    /// Utf8, marked so the result's ColumnInfo says `json` as Athena's does.
+    fn return_field_from_args(&self, _args: ReturnFieldArgs<'_>) -> Result<FieldRef> {
+        let metadata = HashMap::from([(ATHENA_TYPE_KEY.to_owned(), "json".to_owned())]);
+        Ok(Arc::new(
+            Field::new(self.name(), DataType::Utf8, true).with_metadata(metadata),
+        ))
     }
 
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
@@ -224,7 +237,7 @@ mod tests {
         Float64Array, Int32Array, Int64Builder, ListArray, MapBuilder, StringArray,
         StringBuilder as SB, StructArray,
     };
-    use datafusion::arrow::datatypes::{Field, Int32Type};
+    use datafusion::arrow::datatypes::Int32Type;
 
     use super::*;
 

@@ -451,7 +451,16 @@ pub(crate) async fn plan(
         .map(|(f, label)| ColumnInfo {
             name: label.clone(),
             label,
-            athena_type: athena_type(f.data_type()),
+            athena_type: if f
+                .metadata()
+                .get(super::json::ATHENA_TYPE_KEY)
+                .map(String::as_str)
+                == Some("json")
+            {
+                AthenaType::json()
+            } else {
+                athena_type(f.data_type())
+            },
         })
         .collect();
     Ok(Planned {

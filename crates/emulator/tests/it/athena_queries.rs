@@ -858,6 +858,25 @@ async fn cast_to_json_renders_nested_values_as_json_text() {
             strings(&[None, Some(r#"{"a":3,"b":null}"#), Some(r#"{"k":null}"#)]),
         ]
     );
+    let out = client
+        .get_query_results()
+        .query_execution_id(id)
+        .send()
+        .await
+        .unwrap();
+    let types: Vec<&str> = out
+        .result_set()
+        .and_then(|r| r.result_set_metadata())
+        .map(|m| m.column_info().iter().map(|c| c.r#type()).collect())
+        .unwrap_or_default();
+    assert_eq!(types, ["json", "json", "json"]);
+    let q = run(&client, "SELECT l::json AS l FROM nested WHERE id = 1").await;
+    assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    assert_eq!(
+        all_rows(&client, q.query_execution_id().unwrap(), 10).await,
+        vec![strings(&[Some("l")]), strings(&[Some("[1,2]")])]
+    );
+
     let csv = s3(&emu, "athena-results")
         .get(&Path::from(format!("staging/{id}.csv")))
         .await
