@@ -95,7 +95,7 @@ mod tests {
         }
     }
 
-    const BASE: &str = "AWSRegion=us-east-1;AWSAccessKey=AKIDEMU;AWSSecretKey=s;S3StagingDirectory=s3://b/staging/;Endpoint=http://127.0.0.1:1;Database=sales;";
+    const BASE: &str = "AWSRegion=us-east-1;AWSAccessKey=AKIDEMU;AWSSecretKey=s;S3StagingDirectory=s3://bucket/staging/;Endpoint=http://127.0.0.1:1;Database=sales;";
 
     #[test]
     fn user_properties_win_over_the_base() {

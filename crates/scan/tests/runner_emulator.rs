@@ -509,7 +509,7 @@ async fn time_and_zoned_timestamps_through_s3_and_get_query_results() {
 }
 
 #[tokio::test]
-async fn nested_types_through_unload() {
+async fn nested_types_through_every_result_path() {
     use datafusion::arrow::array::{Array, ListArray, MapBuilder, StringBuilder, StructArray};
     use datafusion::arrow::datatypes::Int64Type;
     let list = ListArray::from_iter_primitive::<Int64Type, _, _>(vec![
@@ -570,6 +570,18 @@ async fn nested_types_through_unload() {
     let got = datafusion::arrow::compute::take_record_batch(&got, &idx).unwrap();
     assert_eq!(got, batch);
     assert_eq!(m.fetch_path.values(), vec!["Unload".to_string()]);
+
+    // The text paths read nested columns as `CAST(x AS JSON)` text.
+    for fetcher in ["S3", "GetQueryResults"] {
+        let r = runner(&emu, &format!("ResultFetcher={fetcher};")).await;
+        let (got, m) = run(&r, "SELECT * FROM nested", Arc::clone(&schema))
+            .await
+            .unwrap();
+        let idx = datafusion::arrow::compute::sort_to_indices(got.column(0), None, None).unwrap();
+        let got = datafusion::arrow::compute::take_record_batch(&got, &idx).unwrap();
+        assert_eq!(got, batch, "{fetcher}");
+        assert_eq!(m.fetch_path.values(), vec![fetcher.to_string()]);
+    }
 }
 
 #[tokio::test]

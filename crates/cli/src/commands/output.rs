@@ -65,11 +65,8 @@ pub(crate) fn write(
             let refs: Vec<&RecordBatch> = batches.iter().collect();
             w.write_batches(&refs).map_err(|e| fail(&e))?;
             w.finish().map_err(|e| fail(&e))?;
+            // `finish` writes `[]` for no rows, so the result is always one JSON array.
             out = w.into_inner();
-            if batches.iter().all(|b| b.num_rows() == 0) {
-                // The writer prints nothing for no rows: an empty array is still JSON.
-                write!(out, "[]").map_err(|e| fail(&e))?;
-            }
             writeln!(out).map_err(|e| fail(&e))?;
         }
         Format::Ndjson => {
