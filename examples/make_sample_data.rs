@@ -57,7 +57,9 @@ fn orders(region_index: usize, rng: &mut Lcg) -> Result<RecordBatch, Box<dyn std
     let n = ORDERS_PER_REGION;
     let base = region_index as i64 * n;
     let ids: Vec<i64> = (1..=n).map(|i| base + i).collect();
-    let customers: Vec<i32> = (0..n).map(|_| 1 + rng.next(CUSTOMERS as u64) as i32).collect();
+    let customers: Vec<i32> = (0..n)
+        .map(|_| 1 + rng.next(CUSTOMERS as u64) as i32)
+        .collect();
     let days: Vec<i32> = (0..n).map(|_| FIRST_DAY + rng.next(365) as i32).collect();
     // Cents, between 5.00 and 2,504.99.
     let amounts: Vec<i128> = (0..n).map(|_| 500 + rng.next(250_000) as i128).collect();

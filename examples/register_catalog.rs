@@ -41,8 +41,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // The physical plan's AthenaExec line holds the SQL Athena receives.
-    let plan = ctx.sql(&format!("EXPLAIN {QUERY}")).await?.collect().await?;
-    println!("{}", datafusion::arrow::util::pretty::pretty_format_batches(&plan)?);
+    let plan = ctx
+        .sql(&format!("EXPLAIN {QUERY}"))
+        .await?
+        .collect()
+        .await?;
+    println!(
+        "{}",
+        datafusion::arrow::util::pretty::pretty_format_batches(&plan)?
+    );
 
     ctx.sql(QUERY).await?.show().await?;
     if let Some(emu) = emulator {

@@ -40,5 +40,7 @@ pub use datafusion_athena_catalog as catalog;
 pub use datafusion_athena_config as config;
 pub use datafusion_athena_scan as scan;
 
-pub use datafusion_athena_catalog::{AthenaCatalogs, register_athena, register_athena_with_options};
+pub use datafusion_athena_catalog::{
+    AthenaCatalogs, register_athena, register_athena_with_options,
+};
 pub use datafusion_athena_config::ConnectionOptions;

@@ -31,9 +31,13 @@ async fn local_answer() -> String {
 
 async fn register_customers(ctx: &SessionContext) {
     let path = examples().join("local/customers.parquet");
-    ctx.register_parquet("customers", path.to_str().unwrap(), ParquetReadOptions::default())
-        .await
-        .unwrap();
+    ctx.register_parquet(
+        "customers",
+        path.to_str().unwrap(),
+        ParquetReadOptions::default(),
+    )
+    .await
+    .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -65,10 +69,14 @@ async fn join_of_athena_table_and_local_parquet_matches_local_datafusion() {
     assert!(remote.contains("enterprise"), "{remote}");
 
     // The filter ran inside Athena: the SQL the emulator received carries it.
-    let sent: Vec<String> = emu.request_log().into_iter().filter_map(|r| r.sql).collect();
+    let sent: Vec<String> = emu
+        .request_log()
+        .into_iter()
+        .filter_map(|r| r.sql)
+        .collect();
     assert!(
-        sent.iter().any(|sql| sql.contains("\"region\" = 'emea'")
-            && sql.contains("DATE '2026-07-01'")),
+        sent.iter()
+            .any(|sql| sql.contains("\"region\" = 'emea'") && sql.contains("DATE '2026-07-01'")),
         "{sent:?}"
     );
     emu.shutdown().await;
