@@ -118,6 +118,35 @@ fn joins_an_athena_table_with_a_local_parquet_file() {
 }
 
 #[test]
+fn stderr_summarises_each_athena_query_unless_quiet() {
+    let f = Fixture::new();
+    let join = "SELECT o.id, o.name, c.color FROM sales.orders o \
+        JOIN 'colors.parquet' c ON o.id = c.id WHERE o.id > 1 ORDER BY o.id";
+    let out = f.run(&["sql", join, "--format", "csv"]);
+    ok(&out);
+    let err = text(&out.stderr);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("athena query "), "{err}");
+    assert!(lines[0].contains("fetched 3 rows via S3"), "{err}");
+    let scanned: u64 = lines[0]
+        .split("scanned ")
+        .nth(1)
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a byte count");
+    assert!(scanned > 0, "{err}");
+    assert_eq!(
+        lines[1].trim(),
+        r#"SELECT "id", "name" FROM "AwsDataCatalog"."sales"."orders" WHERE ("id" > 1)"#
+    );
+
+    let quiet = f.run(&["sql", join, "--format", "csv", "--quiet"]);
+    assert_eq!(ok(&quiet), ok(&out));
+    assert_eq!(text(&quiet.stderr), "");
+}
+
+#[test]
 fn absolute_local_path_and_one_part_name_resolve() {
     let f = Fixture::new();
     let path = f.path("colors.parquet");

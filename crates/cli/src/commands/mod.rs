@@ -7,6 +7,7 @@ pub(crate) mod emulator;
 pub(crate) mod explain;
 pub(crate) mod output;
 pub(crate) mod sql;
+pub(crate) mod summary;
 pub(crate) mod whoami;
 
 use crate::cli::{Cli, Command};

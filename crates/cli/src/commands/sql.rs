@@ -1,14 +1,17 @@
 //! `datafusion-athena sql "STATEMENT"`: run one statement, print its result.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use datafusion::arrow::array::RecordBatch;
+use datafusion::physical_plan::execute_stream;
 use futures::StreamExt;
 
 use crate::cli::Cli;
 use crate::commands::connect::{connect, query_error};
 use crate::commands::output::{self, Format};
+use crate::commands::summary::athena_queries;
 use crate::commands::{CommandError, runtime};
 
 /// How long a Ctrl-C waits for the spawned StopQueryExecution of an abandoned scan.
@@ -26,6 +29,9 @@ pub(crate) struct Args {
     /// Write the result to FILE instead of stdout (required for parquet).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// Do not print the summary of the Athena queries (SQL sent, bytes scanned) on stderr.
+    #[arg(long)]
+    quiet: bool,
 }
 
 /// Runs the statement and prints its result; Ctrl-C drops the result stream (stopping the
@@ -36,7 +42,7 @@ pub(crate) fn run(cli: &Cli, args: &Args) -> Result<(), CommandError> {
     let result = runtime.block_on(async {
         let session = connect(cli).await?;
         let outcome = tokio::select! {
-            r = collect(&session.ctx, &args.statement) => r,
+            r = collect(&session.ctx, &args.statement, args.quiet) => r,
             _ = tokio::signal::ctrl_c() => {
                 // The stream was dropped with the `collect` future: each scan's drop spawned
                 // its StopQueryExecution; let those run before the runtime goes away.
@@ -54,13 +60,21 @@ pub(crate) fn run(cli: &Cli, args: &Args) -> Result<(), CommandError> {
 async fn collect(
     ctx: &datafusion::prelude::SessionContext,
     statement: &str,
+    quiet: bool,
 ) -> Result<(datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>), CommandError> {
     let df = ctx.sql(statement).await.map_err(query_error)?;
-    let mut stream = df.execute_stream().await.map_err(query_error)?;
+    let task = Arc::new(df.task_ctx());
+    let plan = df.create_physical_plan().await.map_err(query_error)?;
+    let mut stream = execute_stream(Arc::clone(&plan), task).map_err(query_error)?;
     let schema = stream.schema();
     let mut batches = Vec::new();
     while let Some(batch) = stream.next().await {
         batches.push(batch.map_err(query_error)?);
+    }
+    if !quiet {
+        for query in athena_queries(&plan) {
+            eprintln!("{query}");
+        }
     }
     Ok((schema, batches))
 }

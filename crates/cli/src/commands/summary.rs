@@ -1,0 +1,64 @@
+//! What each Athena scan of a finished plan did: the SQL it sent, the query id, the bytes
+//! Athena scanned and the rows fetched, for a one-line-per-query summary on stderr.
+
+use std::sync::Arc;
+
+use datafusion::physical_plan::ExecutionPlan;
+use datafusion::physical_plan::metrics::MetricValue;
+use datafusion_athena_scan::AthenaExec;
+
+/// One Athena query of a plan.
+#[derive(Debug, PartialEq)]
+pub(crate) struct AthenaQuerySummary {
+    pub(crate) sql: String,
+    pub(crate) query_id: Option<String>,
+    pub(crate) fetch_path: Option<String>,
+    pub(crate) data_scanned_bytes: usize,
+    pub(crate) rows_fetched: usize,
+}
+
+/// The Athena scans of `plan` (depth first), with what their metrics recorded.
+pub(crate) fn athena_queries(plan: &Arc<dyn ExecutionPlan>) -> Vec<AthenaQuerySummary> {
+    let mut found = Vec::new();
+    collect(plan, &mut found);
+    found
+}
+
+fn collect(plan: &Arc<dyn ExecutionPlan>, found: &mut Vec<AthenaQuerySummary>) {
+    if let Some(exec) = plan.downcast_ref::<AthenaExec>() {
+        let metrics = exec.metrics().unwrap_or_default();
+        let text = |wanted: &str| {
+            metrics.iter().find_map(|m| match m.value() {
+                MetricValue::Custom { name, value } if name == wanted => {
+                    Some(value.to_string()).filter(|v| !v.is_empty())
+                }
+                _ => None,
+            })
+        };
+        let count = |name: &str| metrics.sum_by_name(name).map_or(0, |v| v.as_usize());
+        found.push(AthenaQuerySummary {
+            sql: exec.sql().to_string(),
+            query_id: text("query_id"),
+            fetch_path: text("fetch_path"),
+            data_scanned_bytes: count("data_scanned_bytes"),
+            rows_fetched: count("rows_fetched"),
+        });
+    }
+    for child in plan.children() {
+        collect(child, found);
+    }
+}
+
+impl std::fmt::Display for AthenaQuerySummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "athena query {}: scanned {} bytes, fetched {} rows via {}\n  {}",
+            self.query_id.as_deref().unwrap_or("(not started)"),
+            self.data_scanned_bytes,
+            self.rows_fetched,
+            self.fetch_path.as_deref().unwrap_or("-"),
+            self.sql
+        )
+    }
+}
