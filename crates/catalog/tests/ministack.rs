@@ -53,9 +53,14 @@ impl MiniStack {
             });
         }
         let Ok(bin) = std::env::var("MINISTACK_BIN") else {
-            println!(
-                "SKIPPED: MiniStack is not available (set MINISTACK_BIN or ATHENA_TEST_MINISTACK_URL)"
+            let reason =
+                "MiniStack is not available (set MINISTACK_BIN or ATHENA_TEST_MINISTACK_URL)";
+            // scripts/test installs MiniStack and sets this: there, a missing peer is a failure.
+            assert!(
+                std::env::var_os("ATHENA_TEST_REQUIRE_PEERS").is_none(),
+                "{reason}, and ATHENA_TEST_REQUIRE_PEERS is set"
             );
+            println!("SKIPPED: {reason}");
             return None;
         };
         let port = TcpListener::bind("127.0.0.1:0")

@@ -42,9 +42,18 @@ pub fn moto() -> Option<String> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     let url = URL.get_or_init(start_moto).clone();
     if url.is_none() {
-        eprintln!("SKIPPED: moto is not available (set MOTO_SERVER_BIN or ATHENA_TEST_MOTO_URL)");
+        skip("moto is not available (set MOTO_SERVER_BIN or ATHENA_TEST_MOTO_URL)");
     }
     url
+}
+
+/// Says why a test skips; with `ATHENA_TEST_REQUIRE_PEERS` set (scripts/test sets it, having
+/// installed the peers) a missing peer fails the test instead.
+pub fn skip(reason: &str) {
+    if std::env::var_os("ATHENA_TEST_REQUIRE_PEERS").is_some() {
+        panic!("{reason}, and ATHENA_TEST_REQUIRE_PEERS is set");
+    }
+    eprintln!("SKIPPED: {reason}");
 }
 
 fn start_moto() -> Option<String> {
@@ -72,9 +81,7 @@ pub fn ministack() -> Option<String> {
         })
         .clone();
     if url.is_none() {
-        eprintln!(
-            "SKIPPED: MiniStack is not available (set MINISTACK_BIN or ATHENA_TEST_MINISTACK_URL)"
-        );
+        skip("MiniStack is not available (set MINISTACK_BIN or ATHENA_TEST_MINISTACK_URL)");
     }
     url
 }
