@@ -23,14 +23,7 @@ impl Adfs {
     /// `SSOLoginURL` is the IdP-initiated sign-on URL; a bare host gets ADFS's standard path
     /// for the AWS relying party.
     pub(crate) fn new(opts: &ConnectionOptions) -> Result<Self> {
-        let mut url = saml::login_url(SCHEME, opts)?;
-        if url.path() == "/" && url.query().is_none() {
-            url = url.join(IDP_INITIATED).map_err(|e| Error::InvalidOption {
-                scheme: SCHEME,
-                option: "SSOLoginURL",
-                message: e.to_string(),
-            })?;
-        }
+        let url = sign_on_url(SCHEME, opts)?;
         let (user, password) = saml::user_password(SCHEME, opts)?;
         Ok(Self {
             http: saml::http_client(SCHEME)?,
@@ -39,6 +32,20 @@ impl Adfs {
             password,
         })
     }
+}
+
+/// `SSOLoginURL`, with ADFS's IdP-initiated sign-on path for the AWS relying party when it is
+/// a bare host.
+pub(crate) fn sign_on_url(scheme: &'static str, opts: &ConnectionOptions) -> Result<reqwest::Url> {
+    let mut url = saml::login_url(scheme, opts)?;
+    if url.path() == "/" && url.query().is_none() {
+        url = url.join(IDP_INITIATED).map_err(|e| Error::InvalidOption {
+            scheme,
+            option: "SSOLoginURL",
+            message: e.to_string(),
+        })?;
+    }
+    Ok(url)
 }
 
 #[async_trait]

@@ -5,16 +5,14 @@
 //! (default `https://login.microsoftonline.com`).
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use async_trait::async_trait;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use datafusion_athena_config::{ConnectionOptions, Secret};
 use serde_json::Value;
-use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
+use crate::callback::Callback;
 use crate::context::AuthContext;
 use crate::error::{Error, Result};
 use crate::saml::{self, SamlLogin};
@@ -22,8 +20,6 @@ use crate::saml::{self, SamlLogin};
 const SCHEME: &str = "AzureAD";
 const DEFAULT_AUTHORITY: &str = "https://login.microsoftonline.com";
 const SAML2: &str = "urn:ietf:params:oauth:token-type:saml2";
-const CALLBACK_TIMEOUT: Duration = Duration::from_secs(300);
-const STEP_CALLBACK: &str = "wait for the sign-in callback";
 const STEP_CODE: &str = "redeem the authorization code";
 const STEP_REFRESH: &str = "refresh the user token";
 const STEP_OBO: &str = "on-behalf-of exchange for a SAML assertion";
@@ -279,26 +275,9 @@ impl AzureAd {
 
     /// Authorization code with PKCE: show the sign-in URL, catch the code on CallbackURL.
     async fn sign_in(&self, callback: &reqwest::Url) -> Result<Value> {
-        let host = match callback.host_str() {
-            Some("localhost") | None => "127.0.0.1".to_string(),
-            Some(h) => h.trim_matches(['[', ']']).to_string(),
-        };
-        let port = callback.port_or_known_default().unwrap_or(80);
-        let listener = tokio::net::TcpListener::bind((host.as_str(), port))
-            .await
-            .map_err(|e| Error::Call {
-                scheme: SCHEME,
-                step: "listen on CallbackURL",
-                message: format!("cannot listen on {host}:{port}: {e}"),
-                source: Box::new(e),
-            })?;
-        let state = uuid::Uuid::new_v4().simple().to_string();
-        let verifier = format!(
-            "{}{}",
-            uuid::Uuid::new_v4().simple(),
-            uuid::Uuid::new_v4().simple()
-        );
-        let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+        let listener = Callback::listen(SCHEME, Some(callback), "/").await?;
+        let state = crate::callback::state();
+        let (verifier, challenge) = crate::callback::pkce();
         let mut url = self.endpoint("oauth2/v2.0/authorize")?;
         url.query_pairs_mut()
             .append_pair("client_id", &self.client_id)
@@ -310,21 +289,12 @@ impl AzureAd {
             .append_pair("code_challenge", &challenge)
             .append_pair("code_challenge_method", "S256");
         self.ctx.open_browser(url.as_str());
-        let code = tokio::time::timeout(
-            CALLBACK_TIMEOUT,
-            wait_for_code(&listener, callback.path(), &state),
-        )
-        .await
-        .map_err(|_| Error::Rejected {
-            scheme: SCHEME,
-            step: STEP_CALLBACK,
-            message: format!("no sign-in within {} s", CALLBACK_TIMEOUT.as_secs()),
-        })??;
+        let code = listener.code(&state, crate::callback::TIMEOUT).await?;
         let form = vec![
             ("grant_type", "authorization_code".to_string()),
             ("code", code),
             ("redirect_uri", callback.to_string()),
-            ("code_verifier", verifier),
+            ("code_verifier", verifier.expose().to_string()),
             ("scope", self.scope()),
         ];
         self.token(STEP_CODE, "oauth2/v2.0/token", form).await
@@ -349,88 +319,6 @@ fn read_refresh_token(path: &std::path::Path) -> Option<Secret> {
         .as_str()
         .filter(|t| !t.is_empty())
         .map(Secret::new)
-}
-
-/// Serves the callback until a request with the right path and state arrives.
-async fn wait_for_code(
-    listener: &tokio::net::TcpListener,
-    path: &str,
-    state: &str,
-) -> Result<String> {
-    loop {
-        let (mut conn, _) = listener
-            .accept()
-            .await
-            .map_err(|e| Error::call(SCHEME, STEP_CALLBACK, e))?;
-        let mut buf = vec![0u8; 16 * 1024];
-        let mut len = 0;
-        while len < buf.len() {
-            let n = conn
-                .read(&mut buf[len..])
-                .await
-                .map_err(|e| Error::call(SCHEME, STEP_CALLBACK, e))?;
-            len += n;
-            if n == 0 || buf[..len].windows(4).any(|w| w == b"\r\n\r\n") {
-                break;
-            }
-        }
-        let head = String::from_utf8_lossy(&buf[..len]);
-        let target = head
-            .lines()
-            .next()
-            .and_then(|l| l.split_whitespace().nth(1))
-            .unwrap_or("/");
-        let Ok(url) = reqwest::Url::parse(&format!("http://callback{target}")) else {
-            continue;
-        };
-        if url.path() != path {
-            let _ = conn
-                .write_all(
-                    b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n",
-                )
-                .await;
-            continue;
-        }
-        let q: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-        let (status, page, outcome) = if q.get("state").map(String::as_str) != Some(state) {
-            (
-                "400 Bad Request",
-                "Sign-in answer with an unexpected state.",
-                None,
-            )
-        } else if let Some(err) = q.get("error") {
-            let desc = q
-                .get("error_description")
-                .map(String::as_str)
-                .unwrap_or_default();
-            let desc = desc.lines().next().unwrap_or_default();
-            (
-                "200 OK",
-                "Sign-in failed; you can close this window.",
-                Some(Err(Error::Rejected {
-                    scheme: SCHEME,
-                    step: STEP_CALLBACK,
-                    message: format!("{err}: {desc}"),
-                })),
-            )
-        } else if let Some(code) = q.get("code") {
-            (
-                "200 OK",
-                "Signed in; you can close this window.",
-                Some(Ok(code.clone())),
-            )
-        } else {
-            ("400 Bad Request", "Sign-in answer without a code.", None)
-        };
-        let reply = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
-            page.len()
-        );
-        let _ = conn.write_all(reply.as_bytes()).await;
-        if let Some(outcome) = outcome {
-            return outcome;
-        }
-    }
 }
 
 #[async_trait]

@@ -14,20 +14,28 @@
 //! | `AwsEC2Roles` | IMDSv2, IMDSv1 fallback on 403/404/405, optional AssumeRole | `IMDSEndpoint`, `AWSRoleARN` |
 //! | `AwsWebIdentity` | STS AssumeRoleWithWebIdentity | `AWSRoleARN` + `AWSWebIdentityToken`, or `AWS_ROLE_ARN` + `AWS_WEB_IDENTITY_TOKEN_FILE` |
 //! | `AwsCredentialsFile` | a profile, role chains included (aws-config) | `AWSCredentialsFile`, `AWSCredentialsFileProfile` |
-//! | `ADFS`, `Okta`, `PingFederate`, `AzureAD` | IdP login, SAML role pick, STS AssumeRoleWithSAML | `SSOLoginURL`, `User`, `Password`, `AWSRoleARN`, `AWSPrincipalARN`, `SSOProperties` |
+//! | `ADFS`, `Okta`, `PingFederate`, `AzureAD` | IdP login, SAML role pick, STS AssumeRoleWithSAML | `SSOLoginURL`, `User`, `Password`, `AWSRoleARN`, `AWSPrincipalARN`, `SSOProperties` (PingFederate mutual TLS: `SSLClientCert`, `SSLClientCertType`; a private server CA through `AWS_CA_BUNDLE`) |
+//! | `ADFSIntegrated` | ADFS Windows Integrated Authentication: SPNEGO with the logged-in user's Kerberos ticket (cargo feature `kerberos`, needs libgssapi_krb5; without it an `Unsupported` error says so) | `SSOLoginURL`, `AWSRoleARN` |
+//! | `DataZoneIdC` | Identity Center authorization code + PKCE (local callback), DataZone environment credentials | `SSOStartURL`, `DataZoneDomainId`, `DataZoneEnvironmentId`, `DataZoneRegion`, `SSORegion`, `CallbackURL` |
 //! | `AwsCognitoBasic`, `AwsCognitoSrp` | user pool sign-in (password or SRP), identity pool credentials | `AWSUserPoolId`, `AWSUserPoolClientAppId`, `AWSIdentityPoolId` |
 //!
 //! STS calls go to `STSEndpoint` (else `Endpoint`). Credentials that expire are fetched again
 //! [`DEFAULT_REFRESH_BEFORE_EXPIRY`] before they do, by the context's clock.
 mod adfs;
+#[cfg(feature = "kerberos")]
+mod adfs_integrated;
 mod assume_role;
 mod azure;
 mod cache;
+mod callback;
 mod cognito;
 mod context;
+mod datazone;
 mod error;
 mod html;
 mod imds;
+#[cfg(feature = "kerberos")]
+mod kerberos;
 mod keys;
 mod mfa;
 mod okta;

@@ -191,12 +191,26 @@ impl Okta {
                         hint: "set SSOProperties MFAPassCode to the current code of the authenticator",
                     });
                 };
-                self.post(
-                    VERIFY,
-                    &url,
-                    &json!({ "stateToken": state_token, "passCode": code.expose() }),
-                )
-                .await
+                let answer = self
+                    .post(
+                        VERIFY,
+                        &url,
+                        &json!({ "stateToken": state_token, "passCode": code.expose() }),
+                    )
+                    .await;
+                match answer {
+                    // A wrong SMS / email code: a new one is sent for the next connection.
+                    Err(Error::Rejected { message, .. })
+                        if (kind == "sms" || kind == "email") && message.contains("E0000068") =>
+                    {
+                        self.post(VERIFY, &url, &json!({ "stateToken": state_token }))
+                            .await?;
+                        Err(rejected(&format!(
+                            "MFAPassCode was not accepted ({message}); a new one-time code was sent: set SSOProperties MFAPassCode to it and connect again"
+                        )))
+                    }
+                    other => other,
+                }
             }
         }
     }

@@ -1,10 +1,16 @@
 //! PingFederate: a WS-Trust 1.3 Issue request (SOAP 1.2, UsernameToken) to the STS endpoint at
 //! `SSOLoginURL` for the relying party `SSOExchangeURL`; the SAML assertion it returns is wrapped
 //! in a Response and handed to the SAML core.
+//!
+//! Mutual TLS: `SSOProperties` `SSLClientCert` holds the client certificate and its key in PEM
+//! (`SSLClientCertType=PEMKEY_FILE`, the default: a file path; `PEMKEY_BLOB`: the PEM text). The
+//! server's certificate is checked against the system roots plus the PEM bundle named by
+//! `AWS_CA_BUNDLE` (as the AWS CLI and SDKs do).
 
 use async_trait::async_trait;
 use datafusion_athena_config::{ConnectionOptions, Secret};
 
+use crate::context::AuthContext;
 use crate::error::{Error, Result};
 use crate::saml::{self, SamlLogin};
 
@@ -20,19 +26,35 @@ pub(crate) struct Ping {
     applies_to: String,
     user: String,
     password: Secret,
+    /// Whether a client certificate is configured (for the hint of TLS failures).
+    has_cert: bool,
 }
 
 impl Ping {
-    pub(crate) fn new(opts: &ConnectionOptions) -> Result<Self> {
-        if opts.auth.sso_properties.ssl_client_cert.is_some() {
-            return Err(Error::Unsupported {
-                scheme: SCHEME,
-                message: "mutual TLS (SSOProperties SSLClientCert) is not implemented yet".into(),
-            });
-        }
+    pub(crate) fn new(opts: &ConnectionOptions, ctx: &AuthContext) -> Result<Self> {
         let (user, password) = saml::user_password(SCHEME, opts)?;
+        let mut http = saml::http_builder();
+        let identity = client_identity(opts)?;
+        let has_cert = identity.is_some();
+        if let Some(identity) = identity {
+            http = http.identity(identity);
+        }
+        http = saml::with_ca_bundle(SCHEME, ctx, http)?;
+        let http = http.build().map_err(|e| {
+            if has_cert {
+                // rustls reads the key only now.
+                Error::InvalidOption {
+                    scheme: SCHEME,
+                    option: "SSLClientCert",
+                    message: format!("not a usable certificate and key: {e}"),
+                }
+            } else {
+                Error::call(SCHEME, "build the HTTP client", e)
+            }
+        })?;
         Ok(Self {
-            http: saml::http_client(SCHEME)?,
+            http,
+            has_cert,
             url: saml::login_url(SCHEME, opts)?,
             applies_to: opts
                 .auth
@@ -56,6 +78,136 @@ impl Ping {
             password = xml_escape(self.password.expose()),
             applies = xml_escape(&self.applies_to),
         )
+    }
+}
+
+/// The client certificate and key of `SSOProperties` `SSLClientCert`, when set.
+fn client_identity(opts: &ConnectionOptions) -> Result<Option<reqwest::Identity>> {
+    let p = &opts.auth.sso_properties;
+    let Some(cert) = p
+        .ssl_client_cert
+        .as_deref()
+        .filter(|c| !c.trim().is_empty())
+    else {
+        return Ok(None);
+    };
+    let kind = p
+        .ssl_client_cert_type
+        .as_deref()
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .unwrap_or("PEMKEY_FILE")
+        .to_ascii_uppercase();
+    let invalid = |option: &'static str, message: String| Error::InvalidOption {
+        scheme: SCHEME,
+        option,
+        message,
+    };
+    let pem = match kind.as_str() {
+        "PEMKEY_FILE" => std::fs::read(cert.trim()).map_err(|e| {
+            invalid(
+                "SSLClientCert",
+                format!("cannot read the PEM file '{}': {e}", cert.trim()),
+            )
+        })?,
+        "PEMKEY_BLOB" => cert.as_bytes().to_vec(),
+        "PFXFILE" | "PFXBLOB" => {
+            return Err(invalid(
+                "SSLClientCertType",
+                format!(
+                    "{kind} (PKCS#12) is not supported; convert it to PEM (openssl pkcs12 -in cert.pfx -out cert.pem -nodes) and use PEMKEY_FILE"
+                ),
+            ));
+        }
+        other => {
+            return Err(invalid(
+                "SSLClientCertType",
+                format!("'{other}' is not PEMKEY_FILE, PEMKEY_BLOB, PFXFILE or PFXBLOB"),
+            ));
+        }
+    };
+    let text = String::from_utf8_lossy(&pem);
+    if !text.contains("-----BEGIN CERTIFICATE-----") {
+        return Err(invalid(
+            "SSLClientCert",
+            format!("the {kind} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        ));
+    }
+    if text.contains("-----BEGIN ENCRYPTED PRIVATE KEY-----") {
+        return Err(invalid(
+            "SSLClientCertPassword",
+            "encrypted private keys are not supported; decrypt the key (openssl pkey -in key.pem -out plain.pem) and leave SSLClientCertPassword empty".into(),
+        ));
+    }
+    if !text.contains("PRIVATE KEY-----") {
+        return Err(invalid(
+            "SSLClientCert",
+            format!("the {kind} holds no private key; put the certificate and its key in one PEM"),
+        ));
+    }
+    if p.ssl_client_cert_subject
+        .as_deref()
+        .is_some_and(|s| !matches!(s.trim(), "" | "*"))
+    {
+        tracing::warn!(
+            scheme = SCHEME,
+            "SSLClientCertSubject is ignored for PEM certificates: the first certificate is used"
+        );
+    }
+    reqwest::Identity::from_pem(&pem).map(Some).map_err(|e| {
+        invalid(
+            "SSLClientCert",
+            format!("not a usable certificate and key: {e}"),
+        )
+    })
+}
+
+impl Ping {
+    /// Adds what to do to a TLS failure of the WS-Trust call (the cause stays in the message).
+    fn tls_hint(&self, e: Error) -> Error {
+        let Error::Call {
+            scheme,
+            step,
+            message,
+            source,
+        } = e
+        else {
+            return e;
+        };
+        let hint = if message.contains("CertificateRequired") && !self.has_cert {
+            Some("the server requires a client certificate: set SSOProperties SSLClientCert")
+        } else if message.contains("fatal alert")
+            && [
+                "UnknownCA",
+                "BadCertificate",
+                "CertificateUnknown",
+                "AccessDenied",
+                "CertificateExpired",
+                "CertificateRequired",
+            ]
+            .iter()
+            .any(|a| message.contains(a))
+        {
+            Some(
+                "the server refused the client certificate of SSOProperties SSLClientCert; is it issued by a CA the server trusts?",
+            )
+        } else if message.contains("invalid peer certificate") {
+            Some(
+                "the server's certificate is not trusted: add its CA to the PEM bundle named by AWS_CA_BUNDLE",
+            )
+        } else {
+            None
+        };
+        let message = match hint {
+            Some(h) => format!("{message} ({h})"),
+            None => message,
+        };
+        Error::Call {
+            scheme,
+            step,
+            message,
+            source,
+        }
     }
 }
 
@@ -86,7 +238,9 @@ impl SamlLogin for Ping {
             .body(self.envelope())
             .send()
             .await;
-        let (_, status, body) = saml::body(SCHEME, STEP, sent).await?;
+        let (_, status, body) = saml::body(SCHEME, STEP, sent)
+            .await
+            .map_err(|e| self.tls_hint(e))?;
         if !status.is_success() {
             let reason = fault_reason(&body).unwrap_or_else(|| "no SOAP fault reason".into());
             return Err(Error::Rejected {

@@ -292,12 +292,43 @@ impl<L: SamlLogin> Fetch for SamlScheme<L> {
 /// The HTTP client of IdP logins: a cookie jar (ADFS and Okta set session cookies), redirects
 /// followed, 30-second timeout.
 pub(crate) fn http_client(scheme: &'static str) -> Result<reqwest::Client> {
+    http_builder()
+        .build()
+        .map_err(|e| Error::call(scheme, "build the HTTP client", e))
+}
+
+/// The settings of [`http_client`], to add to.
+pub(crate) fn http_builder() -> reqwest::ClientBuilder {
     reqwest::Client::builder()
         .cookie_store(true)
         .timeout(std::time::Duration::from_secs(30))
         .user_agent(concat!("datafusion-athena/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .map_err(|e| Error::call(scheme, "build the HTTP client", e))
+}
+
+/// Trusts the certificates of the PEM bundle named by `AWS_CA_BUNDLE` too (a private CA of
+/// the identity provider's server).
+pub(crate) fn with_ca_bundle(
+    scheme: &'static str,
+    ctx: &AuthContext,
+    builder: reqwest::ClientBuilder,
+) -> Result<reqwest::ClientBuilder> {
+    let Some(path) = ctx.var("AWS_CA_BUNDLE") else {
+        return Ok(builder);
+    };
+    let invalid = |message: String| Error::InvalidOption {
+        scheme,
+        option: "AWS_CA_BUNDLE",
+        message,
+    };
+    let pem = std::fs::read(&path).map_err(|e| invalid(format!("cannot read '{path}': {e}")))?;
+    let certs = reqwest::Certificate::from_pem_bundle(&pem)
+        .map_err(|e| invalid(format!("'{path}' is not a PEM bundle: {e}")))?;
+    if certs.is_empty() {
+        return Err(invalid(format!("'{path}' holds no PEM certificate")));
+    }
+    Ok(certs
+        .into_iter()
+        .fold(builder, reqwest::ClientBuilder::add_root_certificate))
 }
 
 /// `SSOLoginURL`, parsed.

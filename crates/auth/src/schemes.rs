@@ -68,7 +68,7 @@ pub(crate) async fn provider_for(
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         AuthScheme::PingFederate => {
-            let login = crate::ping::Ping::new(opts)?;
+            let login = crate::ping::Ping::new(opts, ctx)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         AuthScheme::AzureAd => {
@@ -79,10 +79,25 @@ pub(crate) async fn provider_for(
             let srp = scheme == AuthScheme::AwsCognitoSrp;
             SchemeProvider::new(name, crate::cognito::Cognito::new(srp, opts, ctx)?, ctx2)
         }
+        AuthScheme::DataZoneIdc => {
+            SchemeProvider::new(name, crate::datazone::DataZoneIdc::new(opts, ctx)?, ctx2)
+        }
+        #[cfg(feature = "kerberos")]
+        AuthScheme::AdfsIntegrated => {
+            let login = crate::adfs_integrated::AdfsIntegrated::new(opts)?;
+            SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
+        }
+        #[cfg(not(feature = "kerberos"))]
+        AuthScheme::AdfsIntegrated => {
+            return Err(Error::Unsupported {
+                scheme: name,
+                message: "this build has no Kerberos support: rebuild with the cargo feature `kerberos` (needs the system's libgssapi_krb5, e.g. Debian's libkrb5-dev), or use AuthScheme=ADFS with User and Password".into(),
+            });
+        }
         _ => {
             return Err(Error::Unsupported {
                 scheme: name,
-                message: "this scheme is not implemented yet; implemented: access keys, AwsMFA, AwsIAMRoles, AwsEC2Roles, AwsWebIdentity, AwsCredentialsFile, ADFS, Okta, PingFederate, AzureAD, AwsCognitoBasic, AwsCognitoSrp and the default chain".into(),
+                message: "this scheme is not implemented yet; implemented: access keys, AwsMFA, AwsIAMRoles, AwsEC2Roles, AwsWebIdentity, AwsCredentialsFile, ADFS, Okta, PingFederate, AzureAD, AwsCognitoBasic, AwsCognitoSrp, DataZoneIdC and the default chain".into(),
             });
         }
     })

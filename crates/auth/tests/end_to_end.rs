@@ -400,6 +400,29 @@ async fn ping_federate_query() {
     login_then_query(&emu, &o, &no_home(), "AssumeRoleWithSAML").await;
 }
 
+/// PingFederate behind mutual TLS: the client certificate (a PEM file) is presented to the
+/// WS-Trust endpoint, whose server certificate is trusted through AWS_CA_BUNDLE.
+#[tokio::test]
+async fn ping_federate_mutual_tls_query() {
+    let emu = emulator().await;
+    let pki = common::tls::Pki::new();
+    let url = common::tls::serve(idp::ping_router(), &pki).await;
+    let mut o = idp_opts(
+        &emu,
+        AuthScheme::PingFederate,
+        format!("{url}/idp/sts.wst"),
+        "alice&co",
+    );
+    o.auth.sso_exchange_url = Some("urn:amazon:webservices".into());
+    o.auth.sso_properties.ssl_client_cert = Some(pki.client_pem.to_str().unwrap().into());
+    o.auth.sso_properties.ssl_client_cert_type = Some("PEMKEY_FILE".into());
+    let ctx = AuthContext::new().with_env([
+        ("HOME", "/nonexistent"),
+        ("AWS_CA_BUNDLE", pki.ca_pem.to_str().unwrap()),
+    ]);
+    login_then_query(&emu, &o, &ctx, "AssumeRoleWithSAML").await;
+}
+
 #[tokio::test]
 async fn azure_ad_query() {
     use common::azure::{self, CLIENT_ID, CLIENT_SECRET, RESOURCE, TENANT};
@@ -428,6 +451,46 @@ async fn azure_ad_query() {
         });
     });
     login_then_query(&emu, &o, &ctx, "AssumeRoleWithSAML").await;
+}
+
+#[tokio::test]
+async fn datazone_idc_query() {
+    use common::idc::{self, DOMAIN, ENVIRONMENT, EnvCreds, ISSUER};
+    let emu = emulator().await;
+    // The environment's credentials are valid in "AWS".
+    emu.add_credentials(
+        "ASIADZENV0000001",
+        "datazone-env-secret-1",
+        Some("datazone-env-session-token-1"),
+    );
+    let clock = ManualClock::new(SystemTime::now());
+    let env = vec![EnvCreds {
+        key: "ASIADZENV0000001".into(),
+        secret: "datazone-env-secret-1".into(),
+        token: "datazone-env-session-token-1".into(),
+    }];
+    let fx = idc::start(clock.clone(), env).await;
+    let mut o = emu_opts(&emu, Some(AuthScheme::DataZoneIdc));
+    o.auth.datazone.sso_start_url = Some(ISSUER.into());
+    o.auth.datazone.domain_id = Some(DOMAIN.into());
+    o.auth.datazone.environment_id = Some(ENVIRONMENT.into());
+    // The "browser" follows the authorize redirect to the local callback.
+    let ctx = AuthContext::new()
+        .with_env([
+            ("HOME", "/nonexistent"),
+            ("AWS_ENDPOINT_URL_SSO_OIDC", fx.url.as_str()),
+            ("AWS_ENDPOINT_URL_DATAZONE", fx.url.as_str()),
+        ])
+        .with_time_source(clock)
+        .with_browser(|url| {
+            let url = url.to_string();
+            tokio::spawn(async move {
+                let _ = reqwest::get(url).await;
+            });
+        });
+    let provider = credentials_provider_with(&o, &ctx).await.unwrap();
+    assert_eq!(query_with(&emu, &o, provider).await, "ASIADZENV0000001");
+    assert_eq!(fx.seen().env_issued, 1);
 }
 
 // ---- refresh ----
@@ -498,6 +561,102 @@ async fn credentials_are_refreshed_before_expiry_across_queries() {
         fx.issued.load(Ordering::SeqCst),
         2,
         "no refresh per request"
+    );
+}
+
+/// One long-running stream: a GetQueryResults result of several pages, read batch by batch
+/// while the injected clock passes the refresh margin. The runner is built from auth's
+/// `SdkConfig` (its identity cache and the S3 reader judge expiry by the same clock), so the
+/// pages fetched after the clock moved are signed with refreshed credentials, within the one
+/// stream. The instance role's credentials are valid 10 minutes and the margin is 2 minutes, so
+/// every signature stays within the emulator's 15-minute window of the wall clock.
+#[tokio::test]
+async fn credentials_are_refreshed_within_one_long_running_stream() {
+    use datafusion::arrow::array::Int64Array;
+    use datafusion_athena_config::ResultFetcher;
+    use futures::StreamExt;
+
+    let emu = emulator().await;
+    let long = Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]));
+    let batch = RecordBatch::try_new(
+        Arc::clone(&long),
+        vec![Arc::new(Int64Array::from_iter_values(0..5000))],
+    )
+    .unwrap();
+    emu.register_batches("default", "numbers", Arc::clone(&long), vec![batch])
+        .unwrap();
+    emu.add_credentials("ASIAIMDS0001", "imds-secret-1", Some("imds-session-1"));
+    emu.add_credentials("ASIAIMDS0002", "imds-secret-2", Some("imds-session-2"));
+    let clock = ManualClock::new(SystemTime::now() - Duration::from_secs(5 * 60));
+    let fx = imds::start_with_ttl(Mode::V2, clock.clone(), Duration::from_secs(10 * 60)).await;
+    let mut o = emu_opts(&emu, Some(AuthScheme::AwsEc2Roles));
+    o.endpoints.imds = Some(fx.url.clone());
+    o.result_fetcher = ResultFetcher::GetQueryResults;
+    let ctx = no_home()
+        .with_time_source(clock.clone())
+        .with_refresh_before_expiry(Duration::from_secs(2 * 60));
+    let config = datafusion_athena_auth::sdk_config_with(&o, &ctx)
+        .await
+        .unwrap();
+    let runner = AthenaRunner::from_sdk_config(&o, &config)
+        .unwrap()
+        .with_batch_size(500)
+        .with_poll_policy(PollPolicy {
+            initial: Duration::from_millis(10),
+            factor: 1.5,
+            max: Duration::from_millis(100),
+        });
+    emu.clear_request_log();
+    let mut stream = QueryExecutor::execute(
+        &runner,
+        "SELECT n FROM numbers ORDER BY n",
+        long,
+        QueryMetrics::detached(),
+    )
+    .unwrap();
+    let first = stream.next().await.unwrap().unwrap();
+    let mut values: Vec<i64> = first
+        .column(0)
+        .as_any()
+        .downcast_ref::<Int64Array>()
+        .unwrap()
+        .values()
+        .to_vec();
+    // 9.5 minutes on: 30 seconds left, inside the 2-minute margin.
+    clock.advance(Duration::from_secs(9 * 60 + 30));
+    while let Some(batch) = stream.next().await {
+        let batch = batch.unwrap();
+        let col = batch
+            .column(0)
+            .as_any()
+            .downcast_ref::<Int64Array>()
+            .unwrap();
+        values.extend(col.values().iter().copied());
+    }
+    assert_eq!(values, (0..5000).collect::<Vec<i64>>());
+    assert_eq!(fx.issued.load(Ordering::SeqCst), 2, "refreshed once");
+    let pages: Vec<Option<String>> = emu
+        .request_log()
+        .iter()
+        .filter(|r| r.service == Service::Athena && r.operation == "GetQueryResults")
+        .map(|r| {
+            assert_eq!(r.status, 200, "{r:?}");
+            r.access_key.clone()
+        })
+        .collect();
+    assert!(pages.len() >= 5, "{pages:?}");
+    assert_eq!(pages.first().unwrap().as_deref(), Some("ASIAIMDS0001"));
+    assert_eq!(pages.last().unwrap().as_deref(), Some("ASIAIMDS0002"));
+    // Once refreshed, never back to the old key.
+    let switch = pages
+        .iter()
+        .position(|k| k.as_deref() == Some("ASIAIMDS0002"))
+        .unwrap();
+    assert!(
+        pages[switch..]
+            .iter()
+            .all(|k| k.as_deref() == Some("ASIAIMDS0002")),
+        "{pages:?}"
     );
 }
 

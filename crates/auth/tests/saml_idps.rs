@@ -198,6 +198,87 @@ async fn okta_sms_sends_the_code_then_asks_for_it() {
     assert_sts_credentials(&o).await;
 }
 
+/// Email (chosen by MFAType among SMS and email): an empty passcode sends the code, a wrong
+/// one is refused and a new code is sent, the right one signs in. `+forget` users check that
+/// MFARememberDevice=false reaches Okta as rememberDevice=false.
+#[tokio::test]
+async fn okta_email_factor_and_remember_device_off() {
+    use std::sync::atomic::Ordering;
+    let Some(sts) = moto() else { return };
+    let base = idp::start().await;
+    for (user, remember) in [("email@corp", true), ("email+forget@corp", false)] {
+        let mut o = idp_opts(
+            AuthScheme::Okta,
+            format!("{base}{OKTA_APP}"),
+            Some(&sts),
+            user,
+        );
+        o.auth.sso_properties.mfa_type = Some("Email".into());
+        o.auth.sso_properties.mfa_remember_device = remember;
+        let sent = idp::OTP_SENT.load(Ordering::SeqCst);
+        let err = credentials_provider(&o).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::MissingOption {
+                    option: "MFAPassCode",
+                    ..
+                }
+            ),
+            "{err}"
+        );
+        assert!(idp::OTP_SENT.load(Ordering::SeqCst) > sent);
+
+        o.auth.sso_properties.mfa_pass_code = Some(Secret::new("999999"));
+        let sent = idp::OTP_SENT.load(Ordering::SeqCst);
+        let err = credentials_provider(&o).await.unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Okta: verify MFA factor: refused: MFAPassCode was not accepted (HTTP 403 E0000068: Invalid Passcode/Answer); a new one-time code was sent: set SSOProperties MFAPassCode to it and connect again"
+        );
+        assert!(!err.to_string().contains("999999"));
+        assert!(idp::OTP_SENT.load(Ordering::SeqCst) > sent);
+
+        o.auth.sso_properties.mfa_pass_code = Some(Secret::new(PASSCODE));
+        assert_sts_credentials(&o).await;
+    }
+    // With the wrong remember-device setting the fixture refuses the verification.
+    let mut o = idp_opts(
+        AuthScheme::Okta,
+        format!("{base}{OKTA_APP}"),
+        Some(&sts),
+        "email+forget@corp",
+    );
+    o.auth.sso_properties.mfa_type = Some("Email".into());
+    o.auth.sso_properties.mfa_pass_code = Some(Secret::new(PASSCODE));
+    o.auth.sso_properties.mfa_remember_device = true;
+    let err = credentials_provider(&o).await.unwrap_err().to_string();
+    assert!(err.contains("bad state token or rememberDevice"), "{err}");
+}
+
+#[cfg(not(feature = "kerberos"))]
+#[tokio::test]
+async fn adfs_integrated_without_the_feature_says_to_rebuild() {
+    let mut o = opts(Some(AuthScheme::AdfsIntegrated), None);
+    o.auth.sso_login_url = Some("https://adfs.corp.example".into());
+    let err = credentials_provider(&o).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unsupported {
+                scheme: "ADFSIntegrated",
+                ..
+            }
+        ),
+        "{err}"
+    );
+    assert!(
+        err.to_string()
+            .contains("rebuild with the cargo feature `kerberos`"),
+        "{err}"
+    );
+}
+
 #[tokio::test]
 async fn okta_wrong_password_and_ambiguous_roles() {
     let base = idp::start().await;

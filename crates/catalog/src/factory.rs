@@ -191,6 +191,7 @@ impl TableProviderFactory for AthenaTableFactory {
             schema: arrow,
             is_view: meta.is_view(),
             filter_pushdown: pushdown,
+            row_count: meta.row_count,
         };
         self.shared.factory.create(spec)
     }

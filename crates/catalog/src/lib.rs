@@ -28,7 +28,8 @@ pub use metadata::{
 pub use provider::{AthenaCatalogList, AthenaCatalogProvider};
 pub use query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 pub use register::{
-    AthenaCatalogBuilder, AthenaCatalogs, register_athena, register_athena_with_options,
+    AthenaCatalogBuilder, AthenaCatalogs, JOIN_KEY_LIST_MAX_DISTINCT, register_athena,
+    register_athena_with_options,
 };
 pub use schema::{AthenaSchemaProvider, CatalogOptions};
 pub use table::{AthenaView, ScanTableFactory, TableFactory, TableSpec, arrow_schema};

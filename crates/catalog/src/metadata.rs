@@ -83,6 +83,9 @@ pub struct TableMetadata {
     pub columns: Vec<ColumnMetadata>,
     /// The partition keys, which Athena exposes as the last columns.
     pub partition_keys: Vec<ColumnMetadata>,
+    /// The number of rows the catalog records (table parameter `numRows`, `recordCount` or
+    /// `spark.sql.statistics.numRows`), when it records one.
+    pub row_count: Option<u64>,
 }
 
 impl TableMetadata {
@@ -277,7 +280,22 @@ fn athena_table(t: &aws_sdk_athena::types::TableMetadata) -> TableMetadata {
         table_type: t.table_type().map(str::to_string),
         columns: t.columns().iter().map(athena_column).collect(),
         partition_keys: t.partition_keys().iter().map(athena_column).collect(),
+        row_count: t.parameters().and_then(row_count),
     }
+}
+
+/// The table parameters that record a row count, most trusted first: Hive/Athena statistics,
+/// the Glue crawler's count, Spark's.
+const ROW_COUNT_PARAMETERS: [&str; 3] = ["numRows", "recordCount", "spark.sql.statistics.numRows"];
+
+/// The row count recorded in a table's parameters; Hive writes `-1` for "unknown".
+pub(crate) fn row_count(parameters: &std::collections::HashMap<String, String>) -> Option<u64> {
+    ROW_COUNT_PARAMETERS.iter().find_map(|key| {
+        parameters
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(key))
+            .and_then(|(_, v)| v.trim().parse::<u64>().ok())
+    })
 }
 
 fn glue_table(t: &aws_sdk_glue::types::Table) -> TableMetadata {
@@ -289,6 +307,7 @@ fn glue_table(t: &aws_sdk_glue::types::Table) -> TableMetadata {
             .map(|sd| sd.columns().iter().map(glue_column).collect())
             .unwrap_or_default(),
         partition_keys: t.partition_keys().iter().map(glue_column).collect(),
+        row_count: t.parameters().and_then(row_count),
     }
 }
 
@@ -544,6 +563,7 @@ mod tests {
             table_type: Some("VIRTUAL_VIEW".into()),
             columns: vec![],
             partition_keys: vec![],
+            row_count: None,
         };
         assert!(t.is_view());
         t.table_type = Some("EXTERNAL_TABLE".into());
@@ -564,6 +584,7 @@ mod tests {
             table_type: None,
             columns: vec![col("a"), col("b")],
             partition_keys: vec![col("dt")],
+            row_count: None,
         };
         let names: Vec<_> = t.all_columns().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["a", "b", "dt"]);
@@ -588,6 +609,29 @@ mod tests {
             catalog_kind(Some(&DataCatalogType::Lambda), "x", None),
             DataSourceKind::Lambda
         );
+    }
+
+    #[test]
+    fn row_counts_come_from_table_parameters() {
+        let params = |pairs: &[(&str, &str)]| {
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_string(), (*v).to_string()))
+                .collect::<std::collections::HashMap<_, _>>()
+        };
+        assert_eq!(row_count(&params(&[("numRows", "42")])), Some(42));
+        assert_eq!(row_count(&params(&[("recordCount", "7")])), Some(7));
+        assert_eq!(
+            row_count(&params(&[("numRows", "5"), ("recordCount", "9")])),
+            Some(5)
+        );
+        // Hive's "unknown" and garbage are no count; the next parameter is tried.
+        assert_eq!(
+            row_count(&params(&[("numRows", "-1"), ("recordCount", "3")])),
+            Some(3)
+        );
+        assert_eq!(row_count(&params(&[("numRows", "many")])), None);
+        assert_eq!(row_count(&params(&[("classification", "parquet")])), None);
     }
 
     #[test]

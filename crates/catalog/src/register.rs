@@ -8,7 +8,7 @@ use aws_config::SdkConfig;
 use datafusion::catalog::{CatalogProviderList, MemorySchemaProvider, SchemaProvider};
 use datafusion::prelude::SessionContext;
 use datafusion_athena_config::ConnectionOptions;
-use datafusion_athena_scan::{AthenaRunner, QueryExecutor};
+use datafusion_athena_scan::{AthenaFederation, AthenaRunner, FEDERATION_RULE_NAME, QueryExecutor};
 
 use crate::cache::{Clock, Ttl};
 use crate::error::{Error, Result};
@@ -23,6 +23,11 @@ use crate::table::{ScanTableFactory, TableFactory};
 /// source when unset) becomes a catalog, its databases (only `Database` when set) schemas, their
 /// tables and views tables. The data source becomes the default catalog and `Database` the
 /// default schema, so `SELECT * FROM t` works; `information_schema` is turned on.
+///
+/// Federation is on: the session gets the [`AthenaFederation`] optimizer rule (once), so the
+/// largest parts of a plan over Athena tables (aggregates, joins, sorts with limits, `DISTINCT`,
+/// `UNION`, uncorrelated scalar subqueries) run inside Athena as one query, and `EXPLAIN` shows
+/// `AthenaExec: sql=...` for them. Turn it off with [`AthenaCatalogBuilder::with_federation`].
 ///
 /// ```no_run
 /// # async fn f() -> datafusion_athena_catalog::Result<()> {
@@ -105,6 +110,7 @@ pub struct AthenaCatalogBuilder {
     catalog: CatalogOptions,
     metadata: Option<Arc<dyn MetadataSource>>,
     factory: Option<Arc<dyn TableFactory>>,
+    federation: bool,
 }
 
 impl AthenaCatalogBuilder {
@@ -115,6 +121,7 @@ impl AthenaCatalogBuilder {
             catalog: CatalogOptions::default(),
             metadata: None,
             factory: None,
+            federation: true,
         }
     }
 
@@ -134,6 +141,14 @@ impl AthenaCatalogBuilder {
     /// [`CatalogOptions::preload_tables`].
     pub fn with_preload_tables(mut self, preload: bool) -> Self {
         self.catalog.preload_tables = preload;
+        self
+    }
+
+    /// Whether whole sub-plans over Athena tables of this connection run inside Athena as one
+    /// query (default true): registering adds the [`AthenaFederation`] optimizer rule to the
+    /// session once; `false` removes it, so only projections, filters and limits are pushed.
+    pub fn with_federation(mut self, enabled: bool) -> Self {
+        self.federation = enabled;
         self
     }
 
@@ -157,6 +172,7 @@ impl AthenaCatalogBuilder {
             catalog,
             metadata,
             factory,
+            federation,
         } = self;
         let mut query_fn = None;
         let (metadata, factory) = match (metadata, factory) {
@@ -170,7 +186,7 @@ impl AthenaCatalogBuilder {
                 let factory = match factory {
                     Some(f) => f,
                     None => {
-                        let runner = runner(&config, &opts).await?;
+                        let runner = runner(&config, &opts)?;
                         let athena = datafusion_athena_scan::athena_client(&config, &opts);
                         query_fn = Some(AthenaQueryFunction::new(Arc::clone(&runner), athena));
                         Arc::new(ScanTableFactory::new(runner as Arc<dyn QueryExecutor>))
@@ -229,6 +245,7 @@ impl AthenaCatalogBuilder {
         let mut state = state.write();
         let options = state.config_mut().options_mut();
         options.catalog.information_schema = true;
+        raise_join_key_list_limit(options);
         options.catalog.default_catalog = default_catalog.clone();
         if let Some(db) = &opts.database {
             options.catalog.default_schema = db.clone();
@@ -256,12 +273,28 @@ impl AthenaCatalogBuilder {
             state.register_udtf(ATHENA_QUERY, Arc::new(f));
         }
         drop(state);
+        set_federation(ctx, federation);
         Ok(AthenaCatalogs {
             list,
             metadata,
             default_catalog,
             default_schema,
         })
+    }
+}
+
+/// Adds the [`AthenaFederation`] rule to `ctx` unless it is there, or removes it.
+fn set_federation(ctx: &SessionContext, enabled: bool) {
+    let present = ctx
+        .state_ref()
+        .read()
+        .optimizers()
+        .iter()
+        .any(|r| r.name() == FEDERATION_RULE_NAME);
+    if enabled && !present {
+        ctx.add_optimizer_rule(Arc::new(AthenaFederation::new()));
+    } else if !enabled && present {
+        ctx.remove_optimizer_rule(FEDERATION_RULE_NAME);
     }
 }
 
@@ -302,12 +335,31 @@ fn metadata_client(config: &SdkConfig, opts: &ConnectionOptions) -> MetadataClie
     MetadataClient::new(athena, glue).with_work_group(opts.work_group.clone())
 }
 
-/// The query runner of the tables, sharing the configuration's credentials.
-async fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<AthenaRunner>> {
-    let runner = match config.credentials_provider() {
-        Some(c) => AthenaRunner::with_credentials(opts, c).await,
-        None => AthenaRunner::new(opts).await,
-    }
-    .map_err(|e| Error::Config(Box::new(e)))?;
+/// The query runner of the tables, sharing the configuration's credentials, identity cache
+/// and clock (so Athena and S3 refresh credentials by the same rule).
+fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<AthenaRunner>> {
+    let runner =
+        AthenaRunner::from_sdk_config(opts, config).map_err(|e| Error::Config(Box::new(e)))?;
     Ok(Arc::new(runner))
+}
+
+/// How many distinct build side keys of a hash join become an `IN` list (sent to Athena by a
+/// probe side Athena scan) in sessions [`register_athena`] sets up, instead of DataFusion's
+/// default of 150 (above which only the keys' range is sent). 10,000 bigint keys make about
+/// 100 KB of SQL, well under Athena's 262,144-byte statement limit (longer lists fall back to
+/// the range). Applied only while the session still has DataFusion's default: a value the user
+/// set (`SET datafusion.optimizer.hash_join_inlist_pushdown_max_distinct_values = ...`) is kept,
+/// and so is `hash_join_inlist_pushdown_max_size` (128 KiB of key data per partition).
+pub const JOIN_KEY_LIST_MAX_DISTINCT: usize = 10_000;
+
+fn raise_join_key_list_limit(options: &mut datafusion::config::ConfigOptions) {
+    let default = datafusion::config::ConfigOptions::default()
+        .optimizer
+        .hash_join_inlist_pushdown_max_distinct_values;
+    let current = &mut options
+        .optimizer
+        .hash_join_inlist_pushdown_max_distinct_values;
+    if *current == default {
+        *current = JOIN_KEY_LIST_MAX_DISTINCT;
+    }
 }

@@ -204,6 +204,7 @@ impl AthenaSchemaProvider {
             schema: arrow_schema(&self.source.name, &self.database, meta)?,
             is_view: meta.is_view(),
             filter_pushdown: true,
+            row_count: meta.row_count,
         })
     }
 

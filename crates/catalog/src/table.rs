@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Statistics;
+use datafusion::common::stats::Precision;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor};
@@ -31,6 +32,9 @@ pub struct TableSpec {
     /// Whether filters may be pushed to Athena (false when the user turned it off for this
     /// table).
     pub filter_pushdown: bool,
+    /// The row count the catalog records ([`TableMetadata::row_count`]), given to DataFusion's
+    /// optimizer as an estimate.
+    pub row_count: Option<u64>,
 }
 
 impl TableSpec {
@@ -75,8 +79,14 @@ impl TableFactory for ScanTableFactory {
     fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
         let name =
             AthenaTableName::new(&spec.database, &spec.table).with_catalog(&spec.data_source);
-        let table = AthenaTable::new(name, spec.schema, Arc::clone(&self.executor))
-            .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
+        let mut table =
+            AthenaTable::new(name, Arc::clone(&spec.schema), Arc::clone(&self.executor))
+                .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
+        if let Some(rows) = spec.row_count.and_then(|r| usize::try_from(r).ok()) {
+            table = table.with_statistics(
+                Statistics::new_unknown(&spec.schema).with_num_rows(Precision::Inexact(rows)),
+            );
+        }
         let table: Arc<dyn TableProvider> = Arc::new(table);
         Ok(if spec.is_view {
             Arc::new(AthenaView(table))
@@ -163,6 +173,7 @@ mod tests {
             table_type: Some("EXTERNAL_TABLE".into()),
             columns,
             partition_keys,
+            row_count: None,
         }
     }
 

@@ -132,6 +132,7 @@ fn table(
         table_type: Some(kind.into()),
         columns,
         partition_keys: keys,
+        row_count: None,
     }
 }
 

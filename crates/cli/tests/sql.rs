@@ -128,7 +128,9 @@ fn stderr_summarises_each_athena_query_unless_quiet() {
     let lines: Vec<&str> = err.lines().collect();
     assert_eq!(lines.len(), 2, "{err}");
     assert!(lines[0].starts_with("athena query "), "{err}");
-    assert!(lines[0].contains("fetched 3 rows via S3"), "{err}");
+    // The join's keys (ids 3, 4 and 9 of colors.parquet) went to Athena with the query, so
+    // only the two matching orders came back.
+    assert!(lines[0].contains("fetched 2 rows via S3"), "{err}");
     let scanned: u64 = lines[0]
         .split("scanned ")
         .nth(1)
@@ -138,12 +140,70 @@ fn stderr_summarises_each_athena_query_unless_quiet() {
     assert!(scanned > 0, "{err}");
     assert_eq!(
         lines[1].trim(),
-        r#"SELECT "id", "name" FROM "AwsDataCatalog"."sales"."orders" WHERE ("id" > 1)"#
+        r#"SELECT "id", "name" FROM "AwsDataCatalog"."sales"."orders" WHERE ("id" > 1) AND ((("id" >= 3) AND ("id" <= 9)) AND ("id" IN (3, 4, 9)))"#
     );
 
     let quiet = f.run(&["sql", join, "--format", "csv", "--quiet"]);
     assert_eq!(ok(&quiet), ok(&out));
     assert_eq!(text(&quiet.stderr), "");
+}
+
+#[test]
+fn piped_stderr_gets_no_progress_line() {
+    let f = Fixture::new();
+    let out = f.run(&["sql", "SELECT id, name FROM orders", "--format", "csv"]);
+    ok(&out);
+    let err = text(&out.stderr);
+    assert!(!err.contains('\r') && !err.contains('\x1b'), "{err:?}");
+    assert!(
+        err.lines()
+            .all(|l| l.starts_with("athena query ") || l.starts_with("  SELECT")),
+        "{err}"
+    );
+}
+
+/// On a terminal (a pty from util-linux `script`), the progress line is drawn, redrawn in
+/// place and erased before the summary.
+#[test]
+fn terminal_stderr_shows_the_progress_line_and_clears_it() {
+    let has_script = Command::new("script")
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_script {
+        eprintln!("SKIPPED: util-linux `script` is not available to provide a terminal");
+        return;
+    }
+    let f = Fixture::new();
+    let command = format!(
+        "'{BIN}' --emulator '{}' sql 'SELECT id, name FROM orders' --format csv --output out.csv",
+        f.data().display()
+    );
+    let out = Command::new("script")
+        .env_clear()
+        .env("TERM", "xterm")
+        .current_dir(f.dir.path())
+        .args(["-qefc", &command, "/dev/null"])
+        .output()
+        .expect("run script");
+    let tty = text(&out.stdout);
+    if !out.status.success() && text(&out.stderr).contains("pseudo-terminal") {
+        eprintln!("SKIPPED: no pseudo-terminal here: {}", text(&out.stderr));
+        return;
+    }
+    assert!(out.status.success(), "{tty}");
+    let frame = tty.find("\r\x1b[2Kathena ").expect("a progress frame");
+    let summary = tty.find("athena query ").expect("the summary");
+    assert!(frame < summary, "{tty:?}");
+    // The last frame is erased before the summary line starts.
+    assert!(tty[..summary].ends_with("\r\x1b[2K"), "{tty:?}");
+    assert_eq!(
+        std::fs::read_to_string(f.path("out.csv"))
+            .unwrap()
+            .lines()
+            .count(),
+        5
+    );
 }
 
 #[test]

@@ -156,6 +156,11 @@ impl ConnectionOptions {
                 })?
                 .unwrap_or_default()
             }
+            ConfigKey::AutoUnloadMinRows => {
+                self.auto_unload_min_rows = optional(v, |v| {
+                    parse_u64(name, v, "a whole number of rows (0: never)")
+                })?
+            }
             ConfigKey::QueryTimeout => {
                 self.query_timeout = optional(v, |v| {
                     parse_u64(name, v, "a whole number of seconds, more than 0")

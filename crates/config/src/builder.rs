@@ -90,6 +90,8 @@ impl ConnectionOptionsBuilder {
         with_result_reuse_max_age_minutes(minutes: u32) => |o| o.result_reuse.max_age_minutes = minutes;
         /// `ResultFetcher`.
         with_result_fetcher(fetcher: ResultFetcher) => |o| o.result_fetcher = fetcher;
+        /// `AutoUnloadMinRows` (0: size never selects UNLOAD).
+        with_auto_unload_min_rows(rows: u64) => |o| o.auto_unload_min_rows = Some(rows);
         /// `QueryTimeout` (more than 0; sub-second parts are dropped when printed).
         with_query_timeout(timeout: Duration) => |o| o.query_timeout = Some(timeout);
         /// `Endpoint`: one endpoint for every service.

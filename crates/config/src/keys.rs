@@ -172,6 +172,12 @@ property_table! {
             values: "Auto, S3, GetQueryResults or Unload", default: Some("Auto"), example: "S3",
             doc: "How results travel back: the fastest that works, the result CSV in S3, GetQueryResults pages, or UNLOAD to Parquet.",
         },
+        AutoUnloadMinRows {
+            name: "AutoUnloadMinRows", aliases: [], secret: false, group: "Query results",
+            values: "a whole number of rows; 0 never", default: Some("1000000"),
+            example: "5000000",
+            doc: "With ResultFetcher=Auto, a scan that table statistics expect to return at least this many rows is read through UNLOAD (Parquet) instead of the result CSV.",
+        },
         QueryTimeout {
             name: "QueryTimeout", aliases: [], secret: false, group: "Query results",
             values: "a whole number of seconds, more than 0", default: Some("no timeout"),

@@ -30,6 +30,9 @@ pub struct ConnectionOptions {
     pub result_reuse: ResultReuse,
     /// `ResultFetcher`: how results are read (Auto, S3, GetQueryResults, Unload).
     pub result_fetcher: ResultFetcher,
+    /// `AutoUnloadMinRows`: with `ResultFetcher=Auto`, scans expected to return at least this
+    /// many rows use UNLOAD. `None` means [`DEFAULT_AUTO_UNLOAD_MIN_ROWS`]; `Some(0)` never.
+    pub auto_unload_min_rows: Option<u64>,
     /// `QueryTimeout` in seconds: a query still running after this long is stopped. `None` waits.
     pub query_timeout: Option<Duration>,
     /// Endpoint overrides (VPC endpoints, FIPS, local emulators).
@@ -339,6 +342,23 @@ pub const DEFAULT_TEMPORARY_TOKEN_DURATION: u32 = 3600;
 
 /// The default of `ResultReuseMaxAgeMinutes`.
 pub const DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES: u32 = 60;
+
+/// The default of `AutoUnloadMinRows`: from a million rows on, UNLOAD's Parquet beats the
+/// result CSV (see the `result_paths` bench in the README).
+pub const DEFAULT_AUTO_UNLOAD_MIN_ROWS: u64 = 1_000_000;
+
+impl ConnectionOptions {
+    /// The effective `AutoUnloadMinRows` (`None` when size never selects UNLOAD).
+    pub fn auto_unload_threshold(&self) -> Option<u64> {
+        match self
+            .auto_unload_min_rows
+            .unwrap_or(DEFAULT_AUTO_UNLOAD_MIN_ROWS)
+        {
+            0 => None,
+            n => Some(n),
+        }
+    }
+}
 
 impl Default for SsoProperties {
     fn default() -> Self {

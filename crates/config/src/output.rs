@@ -94,6 +94,7 @@ impl ConnectionOptions {
                         .then(|| Shown::Number(self.result_reuse.max_age_minutes.into())),
                     ConfigKey::ResultFetcher => (self.result_fetcher != ResultFetcher::Auto)
                         .then(|| Shown::Text(self.result_fetcher.as_str().into())),
+                    ConfigKey::AutoUnloadMinRows => self.auto_unload_min_rows.map(Shown::Number),
                     ConfigKey::QueryTimeout => {
                         self.query_timeout.map(|d| Shown::Number(d.as_secs()))
                     }

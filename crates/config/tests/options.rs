@@ -413,3 +413,26 @@ fn nested_lists_quote_inside_quotes() {
     // No secrets: printed back, it parses to the same options.
     assert_eq!(parse(&o.to_string()).unwrap(), o);
 }
+
+#[test]
+fn auto_unload_min_rows_defaults_to_a_million_and_zero_turns_it_off() {
+    let o = parse("AWSRegion=eu-west-1").unwrap();
+    assert_eq!(o.auto_unload_min_rows, None);
+    assert_eq!(o.auto_unload_threshold(), Some(1_000_000));
+    let o = parse("AWSRegion=eu-west-1;AutoUnloadMinRows=5000").unwrap();
+    assert_eq!(o.auto_unload_threshold(), Some(5_000));
+    assert!(
+        o.to_redacted_json()
+            .to_string()
+            .contains("\"AutoUnloadMinRows\":5000")
+    );
+    let o = parse("AWSRegion=eu-west-1;AutoUnloadMinRows=0").unwrap();
+    assert_eq!(o.auto_unload_threshold(), None);
+    let err = parse("AWSRegion=eu-west-1;AutoUnloadMinRows=many")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("AutoUnloadMinRows") && err.contains("many"),
+        "{err}"
+    );
+}

@@ -67,6 +67,9 @@ pub(crate) struct TableMeta {
     pub(crate) format: TableFormat,
     /// Bytes a full scan reads (file sizes, or in-memory size of registered batches).
     pub(crate) bytes: u64,
+    /// The number of rows (from the Parquet footers, or of the registered batches); unknown
+    /// for CSV.
+    pub(crate) rows: Option<u64>,
     pub(crate) created: DateTime<Utc>,
 }
 
@@ -174,6 +177,7 @@ impl Catalog {
             .iter()
             .map(|b| b.get_array_memory_size() as u64)
             .sum();
+        let rows = batches.iter().map(|b| b.num_rows() as u64).sum();
         let (schema, batches) = lower_case_batches(schema, batches, db, table)?;
         let columns = columns_of(&schema);
         let provider = MemTable::try_new(schema, vec![batches])
@@ -188,6 +192,7 @@ impl Catalog {
                 location: format!("s3://{DATA_BUCKET}/{db}/{table}/"),
                 format: TableFormat::Memory,
                 bytes,
+                rows: Some(rows),
                 created: Utc::now(),
             },
             Arc::new(provider),
@@ -268,6 +273,7 @@ impl Catalog {
                 location,
                 format: layout.format,
                 bytes: layout.bytes,
+                rows: layout.rows,
                 created: layout.created,
             },
             provider,
@@ -439,7 +445,17 @@ struct Layout {
     partition_keys: Vec<String>,
     partitions: Vec<Vec<String>>,
     bytes: u64,
+    rows: Option<u64>,
     created: DateTime<Utc>,
+}
+
+/// The row count in a Parquet file's footer.
+fn parquet_rows(path: &Path) -> Option<u64> {
+    let file = std::fs::File::open(path).ok()?;
+    let metadata = datafusion::parquet::file::metadata::ParquetMetaDataReader::new()
+        .parse_and_finish(&file)
+        .ok()?;
+    u64::try_from(metadata.file_metadata().num_rows()).ok()
 }
 
 /// Walks a table's files: their format, partition keys and values, total size.
@@ -473,6 +489,7 @@ fn scan_layout(path: &Path) -> Result<Layout> {
     files.sort();
     let mut format = None;
     let mut bytes = 0;
+    let mut rows = Some(0u64);
     let mut created: Option<std::time::SystemTime> = None;
     let mut partition_keys: Option<Vec<String>> = None;
     let mut partitions: Vec<Vec<String>> = Vec::new();
@@ -496,6 +513,10 @@ fn scan_layout(path: &Path) -> Result<Layout> {
             }
             Some(_) => {}
         }
+        rows = match this {
+            TableFormat::Parquet => rows.zip(parquet_rows(file)).map(|(a, b)| a + b),
+            _ => None,
+        };
         if let Ok(m) = std::fs::metadata(file) {
             bytes += m.len();
             if let Ok(t) = m.modified() {
@@ -555,6 +576,7 @@ fn scan_layout(path: &Path) -> Result<Layout> {
         partition_keys: partition_keys.unwrap_or_default(),
         partitions,
         bytes,
+        rows,
         created: created.map(DateTime::<Utc>::from).unwrap_or_else(Utc::now),
     })
 }

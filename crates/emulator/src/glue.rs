@@ -186,6 +186,24 @@ fn storage_descriptor(t: &TableMeta, columns: &[ColumnMeta], location: &str) -> 
     })
 }
 
+/// A table's Parameters: its classification and, where known, `numRows` (as Hive's and
+/// Athena's statistics record it) and `totalSize` (bytes of its files).
+fn table_parameters(t: &TableMeta) -> Value {
+    let mut params = json!({
+        "classification": match t.format { TableFormat::Csv => "csv", _ => "parquet" },
+        "EXTERNAL": "TRUE",
+    });
+    if let Some(map) = params.as_object_mut() {
+        if let Some(rows) = t.rows {
+            map.insert("numRows".into(), Value::String(rows.to_string()));
+        }
+        if t.format != TableFormat::Memory {
+            map.insert("totalSize".into(), Value::String(t.bytes.to_string()));
+        }
+    }
+    params
+}
+
 fn table_json(inner: &Inner, t: &TableMeta) -> Value {
     json!({
         "Name": t.name,
@@ -196,10 +214,7 @@ fn table_json(inner: &Inner, t: &TableMeta) -> Value {
         "StorageDescriptor": storage_descriptor(t, &t.columns, &t.location),
         "PartitionKeys": columns_json(&t.partition_keys),
         "TableType": "EXTERNAL_TABLE",
-        "Parameters": {
-            "classification": match t.format { TableFormat::Csv => "csv", _ => "parquet" },
-            "EXTERNAL": "TRUE",
-        },
+        "Parameters": table_parameters(t),
         "CatalogId": inner.account_id,
         "IsRegisteredWithLakeFormation": false,
     })

@@ -8,6 +8,7 @@ use aws_config::retry::RetryConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
 use datafusion_athena_config::ConnectionOptions;
 use object_store::CredentialProvider;
 use object_store::ObjectStore;
@@ -86,13 +87,31 @@ pub fn athena_client(config: &SdkConfig, options: &ConnectionOptions) -> aws_sdk
 }
 
 /// An object store for one S3 bucket: `S3Endpoint` (or `Endpoint`) with path-style requests when
-/// set, plain HTTP allowed for `http://` endpoints, credentials from `credentials` (refreshed as
-/// they expire).
+/// set, plain HTTP allowed for `http://` endpoints, credentials from `credentials` (refreshed
+/// 5 minutes before they expire, by the real clock).
 pub fn s3_store(
     options: &ConnectionOptions,
     region: &str,
     bucket: &str,
     credentials: Option<SharedCredentialsProvider>,
+) -> Result<Arc<dyn ObjectStore>> {
+    s3_store_with_clock(
+        options,
+        region,
+        bucket,
+        credentials,
+        SharedTimeSource::new(SystemTimeSource::new()),
+    )
+}
+
+/// [`s3_store`] judging credential expiry by `clock` (the SDK configuration's time source, so
+/// a test clock or a skew-corrected clock applies to S3 as it does to the SDK clients).
+pub fn s3_store_with_clock(
+    options: &ConnectionOptions,
+    region: &str,
+    bucket: &str,
+    credentials: Option<SharedCredentialsProvider>,
+    clock: SharedTimeSource,
 ) -> Result<Arc<dyn ObjectStore>> {
     let mut builder = AmazonS3Builder::new()
         .with_region(region)
@@ -104,7 +123,7 @@ pub fn s3_store(
             .with_allow_http(endpoint.starts_with("http://"));
     }
     if let Some(c) = credentials {
-        builder = builder.with_credentials(Arc::new(SdkCredentialBridge::new(c)));
+        builder = builder.with_credentials(Arc::new(SdkCredentialBridge::new(c, clock)));
     }
     let store = builder.build().map_err(|e| {
         Error::Config(format!(
@@ -114,17 +133,24 @@ pub fn s3_store(
     Ok(Arc::new(store))
 }
 
-/// Hands AWS SDK credentials to object_store, caching them until 5 minutes before they expire.
+/// How long before their expiry credentials handed to S3 are replaced (the same margin as the
+/// auth crate's providers).
+pub(crate) const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+
+/// Hands AWS SDK credentials to object_store, caching them until [`REFRESH_BEFORE_EXPIRY`]
+/// before they expire, by `clock`.
 #[derive(Debug)]
 pub(crate) struct SdkCredentialBridge {
     provider: SharedCredentialsProvider,
+    clock: SharedTimeSource,
     cached: Mutex<Option<(Arc<AwsCredential>, Option<SystemTime>)>>,
 }
 
 impl SdkCredentialBridge {
-    pub(crate) fn new(provider: SharedCredentialsProvider) -> Self {
+    pub(crate) fn new(provider: SharedCredentialsProvider, clock: SharedTimeSource) -> Self {
         Self {
             provider,
+            clock,
             cached: Mutex::new(None),
         }
     }
@@ -139,7 +165,7 @@ impl CredentialProvider for SdkCredentialBridge {
         if let Some((credential, expiry)) = cached.as_ref() {
             let fresh = match expiry {
                 None => true,
-                Some(e) => *e > SystemTime::now() + Duration::from_secs(300),
+                Some(e) => *e > self.clock.now() + REFRESH_BEFORE_EXPIRY,
             };
             if fresh {
                 return Ok(Arc::clone(credential));
@@ -164,6 +190,7 @@ impl CredentialProvider for SdkCredentialBridge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_smithy_async::time::TimeSource;
     use datafusion_athena_config::Secret;
 
     #[test]
@@ -184,7 +211,10 @@ mod tests {
     #[tokio::test]
     async fn bridge_hands_over_and_caches_credentials() {
         let creds = Credentials::new("AK", "SK", Some("TOKEN".into()), None, "test");
-        let bridge = SdkCredentialBridge::new(SharedCredentialsProvider::new(creds));
+        let bridge = SdkCredentialBridge::new(
+            SharedCredentialsProvider::new(creds),
+            SharedTimeSource::new(SystemTimeSource::new()),
+        );
         let a = bridge.get_credential().await.unwrap();
         assert_eq!(
             (a.key_id.as_str(), a.secret_key.as_str(), a.token.as_deref()),
@@ -192,6 +222,64 @@ mod tests {
         );
         let b = bridge.get_credential().await.unwrap();
         assert!(Arc::ptr_eq(&a, &b));
+    }
+
+    /// A clock the test moves by hand.
+    #[derive(Debug, Clone)]
+    struct TestClock(Arc<std::sync::Mutex<SystemTime>>);
+
+    impl TimeSource for TestClock {
+        fn now(&self) -> SystemTime {
+            *self.0.lock().unwrap()
+        }
+    }
+
+    /// Hands out credentials numbered by call, each valid for 15 minutes from `clock`.
+    #[derive(Debug)]
+    struct Numbered {
+        clock: TestClock,
+        calls: std::sync::atomic::AtomicUsize,
+    }
+
+    impl ProvideCredentials for Numbered {
+        fn provide_credentials<'a>(
+            &'a self,
+        ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+        where
+            Self: 'a,
+        {
+            let n = self.calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            let expiry = self.clock.now() + Duration::from_secs(900);
+            aws_credential_types::provider::future::ProvideCredentials::ready(Ok(Credentials::new(
+                format!("AK{n}"),
+                "SK",
+                None,
+                Some(expiry),
+                "test",
+            )))
+        }
+    }
+
+    #[tokio::test]
+    async fn bridge_refreshes_five_minutes_before_expiry_by_the_given_clock() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let clock = TestClock(Arc::new(std::sync::Mutex::new(start)));
+        let provider = Numbered {
+            clock: clock.clone(),
+            calls: Default::default(),
+        };
+        let bridge = SdkCredentialBridge::new(
+            SharedCredentialsProvider::new(provider),
+            SharedTimeSource::new(clock.clone()),
+        );
+        assert_eq!(bridge.get_credential().await.unwrap().key_id, "AK0");
+        // 9 minutes in, 6 minutes are left: still fresh.
+        *clock.0.lock().unwrap() = start + Duration::from_secs(540);
+        assert_eq!(bridge.get_credential().await.unwrap().key_id, "AK0");
+        // 10 minutes and 1 second in, under 5 minutes are left: replaced.
+        *clock.0.lock().unwrap() = start + Duration::from_secs(601);
+        assert_eq!(bridge.get_credential().await.unwrap().key_id, "AK1");
+        assert_eq!(bridge.get_credential().await.unwrap().key_id, "AK1");
     }
 
     #[tokio::test]

@@ -2,23 +2,32 @@
 //! [`QueryExecutor`], what it runs the query through.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{Array, AsArray, RecordBatch, RecordBatchOptions};
 use datafusion::arrow::datatypes::{DataType, Field, Int64Type, Schema, SchemaRef};
-use datafusion::common::tree_node::TreeNodeRecursion;
+use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
+use datafusion::common::{DFSchema, Statistics};
+use datafusion::config::ConfigOptions;
 use datafusion::error::{DataFusionError, Result};
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
+use datafusion::physical_expr::expressions::DynamicFilterPhysicalExpr;
 use datafusion::physical_expr::{EquivalenceProperties, PhysicalExpr};
 use datafusion::physical_plan::execution_plan::{Boundedness, EmissionType};
+use datafusion::physical_plan::filter_pushdown::{
+    ChildPushdownResult, FilterPushdownPhase, FilterPushdownPropagation, PushedDown,
+};
 use datafusion::physical_plan::metrics::{ExecutionPlanMetricsSet, MetricsSet};
+use datafusion::physical_plan::statistics::StatisticsArgs;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::physical_plan::{
     DisplayAs, DisplayFormatType, ExecutionPlan, Partitioning, PlanProperties,
 };
 use futures::{StreamExt, TryStreamExt};
 
+use crate::key_filter::{MAX_QUERY_BYTES, key_filter_sql};
 use crate::metrics::QueryMetrics;
+use crate::pushdown::{AthenaTableName, NotPushable, ScanShape, scan_sql};
 
 /// Runs one Athena SQL statement and streams its rows as record batches of `schema`.
 ///
@@ -35,6 +44,20 @@ pub trait QueryExecutor: fmt::Debug + Send + Sync {
         schema: SchemaRef,
         metrics: QueryMetrics,
     ) -> Result<SendableRecordBatchStream>;
+
+    /// [`Self::execute`] with the number of rows the answer is expected to hold (from table
+    /// statistics), which lets an executor pick how to fetch it (AthenaRunner's Auto reads
+    /// large results through UNLOAD). The default ignores the estimate.
+    fn execute_with_estimate(
+        &self,
+        sql: &str,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+        estimated_rows: Option<usize>,
+    ) -> Result<SendableRecordBatchStream> {
+        let _ = estimated_rows;
+        self.execute(sql, schema, metrics)
+    }
 }
 
 /// Rows per batch when a row count is turned back into zero-column rows.
@@ -49,11 +72,39 @@ enum Answer {
     Count { limit: Option<usize> },
 }
 
+/// The parts of a table scan's SQL, kept so join key filters can join its `WHERE` at run time.
+#[derive(Debug, Clone)]
+struct ScanParts {
+    table: AthenaTableName,
+    columns: Vec<String>,
+    filters: Vec<String>,
+}
+
+/// What the last execution did with the dynamic filters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum KeyFilterSent {
+    /// Not executed yet.
+    Pending,
+    /// This condition was added to the `WHERE` clause.
+    Condition(String),
+    /// Nothing could be added (the filter was still `true`, not expressible, or too long).
+    Nothing,
+}
+
 /// Runs `sql` through a [`QueryExecutor`] (one partition).
 ///
 /// `EXPLAIN` shows `AthenaExec: sql=<the sql>`; `EXPLAIN ANALYZE` adds the query id, the fetch
 /// path, data scanned, rows and bytes fetched, status polls and Athena's queue/engine times.
 /// Dropping the stream before the query finished stops the query.
+///
+/// A table scan ([`Self::table_scan`]) also takes DataFusion's dynamic filters: the build
+/// side keys of a hash join whose probe side it is (see [`crate::key_filter_sql`]). The query
+/// starts when the stream is first polled, which a hash join does only once its build side is
+/// loaded and its filter complete; the filter's value then is written as Athena SQL and added
+/// to the `WHERE` clause (the statement stays under Athena's 262,144 bytes: a key list too long
+/// becomes a range, then nothing). A filter still in progress at that moment (a `TopK`
+/// threshold) is used as it stands, never waited for. `EXPLAIN` shows
+/// `dynamic_filter=pending (...)` and, after execution (`EXPLAIN ANALYZE`), the condition sent.
 #[derive(Debug, Clone)]
 pub struct AthenaExec {
     executor: Arc<dyn QueryExecutor>,
@@ -62,6 +113,12 @@ pub struct AthenaExec {
     answer: Answer,
     properties: Arc<PlanProperties>,
     metrics: ExecutionPlanMetricsSet,
+    scan: Option<ScanParts>,
+    dynamic_filters: Vec<Arc<dyn PhysicalExpr>>,
+    key_filter_sent: Arc<Mutex<KeyFilterSent>>,
+    /// The statement sent with join key filters added (set when the stream starts).
+    sent_sql: Arc<Mutex<Option<String>>>,
+    statistics: Option<Arc<Statistics>>,
 }
 
 impl AthenaExec {
@@ -84,6 +141,112 @@ impl AthenaExec {
             answer,
             properties,
             metrics: ExecutionPlanMetricsSet::new(),
+            scan: None,
+            dynamic_filters: Vec::new(),
+            key_filter_sent: Arc::new(Mutex::new(KeyFilterSent::Pending)),
+            sent_sql: Arc::new(Mutex::new(None)),
+            statistics: None,
+        }
+    }
+
+    /// A scan of `table`: `SELECT <columns> FROM <table> WHERE <filters>` (each filter an
+    /// Athena condition, e.g. from [`crate::filter_to_sql`]), whose result columns are
+    /// `schema`. Unlike [`Self::rows`], the node accepts join key filters (dynamic filters).
+    pub fn table_scan(
+        executor: Arc<dyn QueryExecutor>,
+        table: AthenaTableName,
+        columns: Vec<String>,
+        filters: Vec<String>,
+        schema: SchemaRef,
+    ) -> Result<Self, NotPushable> {
+        let sql = scan_sql(&table, &ScanShape::Rows(columns.clone()), &filters, None)?;
+        let mut exec = Self::new(executor, sql, schema, Answer::Rows);
+        exec.scan = Some(ScanParts {
+            table,
+            columns,
+            filters,
+        });
+        Ok(exec)
+    }
+
+    /// The rows the statistics expect this scan to return (e.g. Glue's row count, scaled for
+    /// pushed filters and capped by the limit), which the executor may use to pick a fetch path.
+    fn estimated_rows(&self) -> Option<usize> {
+        self.statistics
+            .as_ref()
+            .and_then(|s| s.num_rows.get_value().copied())
+    }
+
+    /// The statistics DataFusion's optimizer sees for this node's output (row count, column
+    /// statistics), e.g. from the Glue catalog; unknown by default.
+    pub fn with_statistics(mut self, statistics: Statistics) -> Self {
+        self.statistics = Some(Arc::new(statistics));
+        self
+    }
+
+    /// The dynamic filters this node took from the plan (join keys), in their current state.
+    pub fn dynamic_filters(&self) -> &[Arc<dyn PhysicalExpr>] {
+        &self.dynamic_filters
+    }
+
+    /// The statement the last execution sent: [`Self::sql`] with the join key condition
+    /// added, or [`Self::sql`] itself before execution and when no keys were added.
+    pub fn sql_sent(&self) -> String {
+        self.sent_sql
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .unwrap_or_else(|| self.sql.clone())
+    }
+
+    /// The join key condition the last execution added to the SQL: `None` before execution
+    /// or when nothing was added.
+    pub fn key_filter_sent(&self) -> Option<String> {
+        match &*self
+            .key_filter_sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+        {
+            KeyFilterSent::Condition(c) => Some(c.clone()),
+            _ => None,
+        }
+    }
+
+    /// The SQL to send now: the scan's SQL with the current join key filters added.
+    fn sql_with_key_filters(&self) -> (String, KeyFilterSent) {
+        let Some(scan) = self
+            .scan
+            .as_ref()
+            .filter(|_| !self.dynamic_filters.is_empty())
+        else {
+            return (self.sql.clone(), KeyFilterSent::Nothing);
+        };
+        let Ok(schema) = DFSchema::try_from(Arc::clone(&self.schema)) else {
+            return (self.sql.clone(), KeyFilterSent::Nothing);
+        };
+        // Room left: the statement plus ` AND (...)` per condition.
+        let room = MAX_QUERY_BYTES.saturating_sub(self.sql.len() + 16);
+        let each = room / self.dynamic_filters.len();
+        let conditions: Vec<String> = self
+            .dynamic_filters
+            .iter()
+            .filter_map(|f| key_filter_sql(f, &schema, each.saturating_sub(8)))
+            .collect();
+        if conditions.is_empty() {
+            return (self.sql.clone(), KeyFilterSent::Nothing);
+        }
+        let mut filters = scan.filters.clone();
+        filters.extend(conditions.iter().cloned());
+        match scan_sql(
+            &scan.table,
+            &ScanShape::Rows(scan.columns.clone()),
+            &filters,
+            None,
+        ) {
+            Ok(sql) if sql.len() <= MAX_QUERY_BYTES => {
+                (sql, KeyFilterSent::Condition(conditions.join(" AND ")))
+            }
+            _ => (self.sql.clone(), KeyFilterSent::Nothing),
         }
     }
 
@@ -118,11 +281,48 @@ impl DisplayAs for AthenaExec {
     fn fmt_as(&self, t: DisplayFormatType, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match t {
             DisplayFormatType::Default | DisplayFormatType::Verbose => {
-                write!(f, "AthenaExec: sql={}", self.sql)
+                write!(f, "AthenaExec: sql={}", self.sql)?;
+                if !self.dynamic_filters.is_empty() {
+                    write!(f, ", ")?;
+                    self.fmt_dynamic_filter(f)?;
+                }
+                Ok(())
             }
-            DisplayFormatType::TreeRender => write!(f, "sql={}", self.sql),
+            DisplayFormatType::TreeRender => {
+                write!(f, "sql={}", self.sql)?;
+                if !self.dynamic_filters.is_empty() {
+                    writeln!(f)?;
+                    self.fmt_dynamic_filter(f)?;
+                }
+                Ok(())
+            }
         }
     }
+}
+
+impl AthenaExec {
+    fn fmt_dynamic_filter(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let sent = self
+            .key_filter_sent
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        match sent {
+            KeyFilterSent::Pending => {
+                let filters: Vec<String> =
+                    self.dynamic_filters.iter().map(|e| e.to_string()).collect();
+                write!(f, "dynamic_filter=pending ({})", filters.join(" AND "))
+            }
+            KeyFilterSent::Condition(c) => write!(f, "dynamic_filter=sent {c}"),
+            KeyFilterSent::Nothing => write!(f, "dynamic_filter=sent nothing"),
+        }
+    }
+}
+
+/// Whether `e` holds a dynamic filter.
+fn has_dynamic_filter(e: &Arc<dyn PhysicalExpr>) -> bool {
+    e.exists(|n| Ok(n.downcast_ref::<DynamicFilterPhysicalExpr>().is_some()))
+        .unwrap_or(false)
 }
 
 impl ExecutionPlan for AthenaExec {
@@ -140,9 +340,58 @@ impl ExecutionPlan for AthenaExec {
 
     fn apply_expressions(
         &self,
-        _f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
+        f: &mut dyn FnMut(&Arc<dyn PhysicalExpr>) -> Result<TreeNodeRecursion>,
     ) -> Result<TreeNodeRecursion> {
+        // A hash join computes its dynamic filter only when a node below it visits it here.
+        for e in &self.dynamic_filters {
+            if f(e)? == TreeNodeRecursion::Stop {
+                return Ok(TreeNodeRecursion::Stop);
+            }
+        }
         Ok(TreeNodeRecursion::Continue)
+    }
+
+    fn handle_child_pushdown_result(
+        &self,
+        _phase: FilterPushdownPhase,
+        child_pushdown_result: ChildPushdownResult,
+        _config: &ConfigOptions,
+    ) -> Result<FilterPushdownPropagation<Arc<dyn ExecutionPlan>>> {
+        let filters: Vec<Arc<dyn PhysicalExpr>> = child_pushdown_result
+            .parent_filters
+            .into_iter()
+            .map(|r| r.filter)
+            .collect();
+        // Every filter stays the parent's to apply: Athena only narrows what is fetched.
+        let result = FilterPushdownPropagation::with_parent_pushdown_result(vec![
+            PushedDown::No;
+            filters.len()
+        ]);
+        if self.scan.is_none() {
+            return Ok(result);
+        }
+        let new: Vec<Arc<dyn PhysicalExpr>> = filters
+            .into_iter()
+            .filter(|f| has_dynamic_filter(f) && !self.dynamic_filters.contains(f))
+            .collect();
+        if new.is_empty() {
+            return Ok(result);
+        }
+        let mut node = self.clone();
+        node.dynamic_filters.extend(new);
+        node.key_filter_sent = Arc::new(Mutex::new(KeyFilterSent::Pending));
+        Ok(result.with_updated_node(Arc::new(node)))
+    }
+
+    fn statistics_from_inputs(
+        &self,
+        _input_stats: &[Arc<Statistics>],
+        _args: &StatisticsArgs,
+    ) -> Result<Arc<Statistics>> {
+        Ok(match &self.statistics {
+            Some(s) => Arc::clone(s),
+            None => Arc::new(Statistics::new_unknown(&self.schema)),
+        })
     }
 
     fn with_new_children(
@@ -171,9 +420,32 @@ impl ExecutionPlan for AthenaExec {
         let metrics = QueryMetrics::new(&self.metrics, partition);
         let output_rows = metrics.output_rows.clone();
         let batches: SendableRecordBatchStream = match self.answer {
-            Answer::Rows => self
-                .executor
-                .execute(&self.sql, Arc::clone(&self.schema), metrics)?,
+            Answer::Rows if !self.dynamic_filters.is_empty() => {
+                // The SQL is written when the stream is first polled: by then the join that
+                // fills the filter has loaded its build side.
+                let node = self.clone();
+                let started = async move {
+                    let (sql, sent) = node.sql_with_key_filters();
+                    *node
+                        .key_filter_sent
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner()) = sent;
+                    *node.sent_sql.lock().unwrap_or_else(|e| e.into_inner()) = Some(sql.clone());
+                    node.executor
+                        .execute(&sql, Arc::clone(&node.schema), metrics)
+                };
+                Box::pin(RecordBatchStreamAdapter::new(
+                    Arc::clone(&self.schema),
+                    futures::stream::once(started).try_flatten(),
+                ))
+            }
+            // Join keys (above) make the answer smaller than the table: no size estimate there.
+            Answer::Rows => self.executor.execute_with_estimate(
+                &self.sql,
+                Arc::clone(&self.schema),
+                metrics,
+                self.estimated_rows(),
+            )?,
             Answer::Count { limit } => {
                 let count_schema = Arc::new(Schema::new(vec![Field::new(
                     "row_count",

@@ -5,6 +5,8 @@ mod client;
 mod dialect;
 mod error;
 mod exec;
+mod federation;
+mod key_filter;
 mod metrics;
 mod pushdown;
 mod results;
@@ -12,13 +14,20 @@ mod runner;
 mod table;
 mod types;
 
-pub use client::{athena_client, athena_retry_config, s3_store, sdk_config, static_credentials};
+pub use client::{
+    athena_client, athena_retry_config, s3_store, s3_store_with_clock, sdk_config,
+    static_credentials,
+};
 pub use dialect::{
     AthenaDialect, PUSHED_FUNCTIONS, literal_to_sql, quote_identifier, quote_string,
 };
 pub use error::{BoxError, Error, Result};
 pub use exec::{AthenaExec, QueryExecutor};
-pub use metrics::{QueryMetrics, TextMetric};
+pub use federation::{
+    AthenaFederation, AthenaSubquery, DecimalAvg, FEDERATED_TABLE, FEDERATION_RULE_NAME,
+};
+pub use key_filter::{MAX_QUERY_BYTES, key_filter_sql};
+pub use metrics::{QueryMetrics, QueryStatus, TextMetric};
 pub use pushdown::{
     AthenaTableName, NotPushable, ScanShape, can_push, check_pushable, filter_to_sql, scan_sql,
 };

@@ -59,6 +59,69 @@ impl CustomMetricValue for TextMetric {
     }
 }
 
+/// The latest state Athena reported for a query (`QUEUED`, `RUNNING`, `SUCCEEDED`, ...) and the
+/// data it had scanned by then, updated at each status poll: what a progress display shows
+/// while the query runs. Displays as the state.
+#[derive(Debug, Default)]
+pub struct QueryStatus(Mutex<(String, Option<u64>)>);
+
+impl QueryStatus {
+    /// Records one GetQueryExecution answer.
+    pub fn record(&self, state: &str, data_scanned_bytes: Option<i64>) {
+        if let Ok(mut s) = self.0.lock() {
+            *s = (
+                state.to_string(),
+                data_scanned_bytes.map(|b| b.max(0) as u64),
+            );
+        }
+    }
+
+    /// The last state recorded (empty before the first poll).
+    pub fn state(&self) -> String {
+        self.0.lock().map(|s| s.0.clone()).unwrap_or_default()
+    }
+
+    /// `Statistics.DataScannedInBytes` of the last poll, when Athena reported it.
+    pub fn data_scanned_bytes(&self) -> Option<u64> {
+        self.0.lock().ok().and_then(|s| s.1)
+    }
+}
+
+impl fmt::Display for QueryStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.state())
+    }
+}
+
+impl CustomMetricValue for QueryStatus {
+    fn new_empty(&self) -> Arc<dyn CustomMetricValue> {
+        Arc::new(Self::default())
+    }
+
+    fn aggregate(&self, other: Arc<dyn CustomMetricValue + 'static>) {
+        if let Some(o) = other.as_any().downcast_ref::<QueryStatus>() {
+            let state = o.state();
+            if !state.is_empty() {
+                let scanned = o.data_scanned_bytes().map(|b| b as i64);
+                self.record(&state, scanned);
+            }
+        }
+    }
+
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn is_eq(&self, other: &Arc<dyn CustomMetricValue>) -> bool {
+        other
+            .as_any()
+            .downcast_ref::<QueryStatus>()
+            .is_some_and(|o| {
+                o.state() == self.state() && o.data_scanned_bytes() == self.data_scanned_bytes()
+            })
+    }
+}
+
 /// The metrics of one Athena query execution.
 #[derive(Debug, Clone)]
 pub struct QueryMetrics {
@@ -84,6 +147,8 @@ pub struct QueryMetrics {
     pub wait_time: Time,
     /// Rows emitted by the plan node (after a count became column-less rows).
     pub output_rows: Count,
+    /// The state and data scanned of the latest status poll (`query_state` in EXPLAIN ANALYZE).
+    pub status: Arc<QueryStatus>,
 }
 
 impl QueryMetrics {
@@ -113,6 +178,16 @@ impl QueryMetrics {
             engine_time: time("athena_engine_time"),
             wait_time: time("query_wait_time"),
             output_rows: MetricBuilder::new(set).output_rows(partition),
+            status: {
+                let value = Arc::new(QueryStatus::default());
+                MetricBuilder::new(set)
+                    .with_partition(partition)
+                    .build(MetricValue::Custom {
+                        name: Cow::Borrowed("query_state"),
+                        value: Arc::clone(&value) as Arc<dyn CustomMetricValue>,
+                    });
+                value
+            },
         }
     }
 

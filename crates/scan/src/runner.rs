@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use aws_config::SdkConfig;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_athena::types::{
@@ -13,6 +14,7 @@ use aws_sdk_athena::types::{
     QueryExecutionState, ResultConfiguration, ResultReuseByAgeConfiguration,
     ResultReuseConfiguration,
 };
+use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::error::DataFusionError;
 use datafusion::execution::SendableRecordBatchStream;
@@ -108,6 +110,7 @@ pub struct AthenaRunner {
     options: ConnectionOptions,
     region: String,
     credentials: Option<SharedCredentialsProvider>,
+    clock: SharedTimeSource,
     stores: Arc<Mutex<HashMap<String, Arc<dyn ObjectStore>>>>,
     poll: PollPolicy,
     pub(crate) csv: CsvReadOptions,
@@ -143,22 +146,42 @@ impl AthenaRunner {
         Self::build(options, Some(credentials)).await
     }
 
+    /// A runner using a ready SDK configuration: its region, credentials, identity cache and
+    /// time source (e.g. `datafusion_athena_auth::sdk_config`, which refreshes credentials
+    /// 5 minutes before expiry by an injectable clock). The S3 result reader judges expiry by
+    /// the same clock. `AthenaEndpoint` / `S3Endpoint` still come from `options`.
+    pub fn from_sdk_config(options: &ConnectionOptions, config: &SdkConfig) -> Result<Self> {
+        if config.region().is_none() {
+            return Err(Error::Config(
+                "no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION".into(),
+            ));
+        }
+        Ok(Self::from_config(options, config))
+    }
+
     async fn build(
         options: &ConnectionOptions,
         credentials: Option<SharedCredentialsProvider>,
     ) -> Result<Self> {
         let config = client::sdk_config(options, credentials).await?;
+        Ok(Self::from_config(options, &config))
+    }
+
+    fn from_config(options: &ConnectionOptions, config: &SdkConfig) -> Self {
         let region = config.region().map(|r| r.to_string()).unwrap_or_default();
-        Ok(Self {
-            athena: client::athena_client(&config, options),
+        Self {
+            athena: client::athena_client(config, options),
             options: options.clone(),
             region,
             credentials: config.credentials_provider(),
+            clock: config
+                .time_source()
+                .unwrap_or_else(|| SharedTimeSource::new(SystemTimeSource::new())),
             stores: Arc::new(Mutex::new(HashMap::new())),
             poll: PollPolicy::default(),
             csv: CsvReadOptions::default(),
             keep_unload_files: false,
-        })
+        }
     }
 
     /// Replaces the polling policy.
@@ -224,11 +247,12 @@ impl AthenaRunner {
         if let Some(s) = stores.get(bucket) {
             return Ok(Arc::clone(s));
         }
-        let store = client::s3_store(
+        let store = client::s3_store_with_clock(
             &self.options,
             &self.region,
             bucket,
             self.credentials.clone(),
+            self.clock.clone(),
         )?;
         stores.insert(bucket.to_string(), Arc::clone(&store));
         Ok(store)
@@ -238,6 +262,13 @@ impl AthenaRunner {
     /// ClientRequestToken; the SDK retries throttled or failed calls with the same token, so
     /// Athena starts the query at most once.
     pub async fn start_query(&self, sql: &str) -> Result<String> {
+        self.start_query_with_token(sql, &new_request_token()).await
+    }
+
+    /// Starts `sql` with the given ClientRequestToken (32 to 128 characters). Athena answers a
+    /// repeated token (with the same request) with the QueryExecutionId of the first start, so
+    /// calling this again with the same token never starts a second query.
+    pub async fn start_query_with_token(&self, sql: &str, token: &str) -> Result<String> {
         let o = &self.options;
         let mut context = QueryExecutionContext::builder();
         if let Some(catalog) = &o.data_source {
@@ -264,7 +295,6 @@ impl AthenaRunner {
             result_config = result_config.encryption_configuration(e);
             has_result_config = true;
         }
-        let token = uuid::Uuid::new_v4().to_string();
         let mut req = self
             .athena
             .start_query_execution()
@@ -335,6 +365,10 @@ impl AthenaRunner {
             metrics.status_polls.add(1);
             if let Some(qe) = out.query_execution() {
                 let status = qe.status();
+                if let Some(state) = status.and_then(|s| s.state()) {
+                    let scanned = qe.statistics().and_then(|s| s.data_scanned_in_bytes());
+                    metrics.status.record(state.as_str(), scanned);
+                }
                 match status.and_then(|s| s.state()) {
                     Some(QueryExecutionState::Succeeded) => {
                         return Ok(CompletedQuery::from_execution(query_id, qe));
@@ -386,19 +420,34 @@ impl AthenaRunner {
     }
 
     /// Starts `sql` and waits for it. If this future is dropped before the query finished, the
-    /// query is stopped (StopQueryExecution from a spawned task).
+    /// query is stopped (StopQueryExecution from a spawned task), also when it is dropped while
+    /// StartQueryExecution is still being sent or retried: the spawned task then repeats the
+    /// start with the same ClientRequestToken, which gives the id of the query if Athena
+    /// started it (or starts it, if no attempt ever arrived), and stops that query.
     pub async fn run_query(&self, sql: &str, metrics: &QueryMetrics) -> Result<CompletedQuery> {
         let started = Instant::now();
-        let query_id = self.start_query(sql).await?;
+        let token = new_request_token();
+        let mut guard = StopOnDrop {
+            runner: self.clone(),
+            pending: Pending::Starting {
+                sql: sql.to_string(),
+                token: token.clone(),
+            },
+        };
+        let query_id = match self.start_query_with_token(sql, &token).await {
+            Ok(id) => id,
+            Err(e) => {
+                // Every attempt was answered with an error: Athena started nothing.
+                guard.pending = Pending::Nothing;
+                return Err(e);
+            }
+        };
+        guard.pending = Pending::Running(query_id.clone());
         metrics.query_id.push(query_id.clone());
         tracing::debug!(%query_id, "started Athena query");
-        let mut guard = StopOnDrop {
-            client: self.athena.clone(),
-            query_id: Some(query_id.clone()),
-        };
         let result = self.wait(&query_id, started, metrics).await;
         // Finished one way or another (or stopped by the timeout): nothing left to stop.
-        guard.query_id = None;
+        guard.pending = Pending::Nothing;
         metrics.wait_time.add_duration(started.elapsed());
         let done = result?;
         if let Some(b) = done.data_scanned_bytes {
@@ -420,12 +469,24 @@ impl QueryExecutor for AthenaRunner {
         schema: SchemaRef,
         metrics: QueryMetrics,
     ) -> datafusion::error::Result<SendableRecordBatchStream> {
+        self.execute_with_estimate(sql, schema, metrics, None)
+    }
+
+    /// With `ResultFetcher=Auto`, an estimate of at least `AutoUnloadMinRows` rows reads the
+    /// result through UNLOAD (falling back to the CSV like `ResultFetcher=Unload` does).
+    fn execute_with_estimate(
+        &self,
+        sql: &str,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+        estimated_rows: Option<usize>,
+    ) -> datafusion::error::Result<SendableRecordBatchStream> {
         let runner = Arc::new(self.clone());
         let sql = sql.to_string();
         let target = Arc::clone(&schema);
         let rows = metrics.rows_fetched.clone();
         let batches = futures::stream::once(async move {
-            results::fetch(runner, sql, target, metrics)
+            results::fetch(runner, sql, target, metrics, estimated_rows)
                 .await
                 .map(|s| s.map_err(DataFusionError::from))
                 .map_err(DataFusionError::from)
@@ -436,27 +497,64 @@ impl QueryExecutor for AthenaRunner {
     }
 }
 
-/// Stops the query when dropped while still armed.
+/// A fresh ClientRequestToken (a UUID: 36 characters).
+fn new_request_token() -> String {
+    uuid::Uuid::new_v4().to_string()
+}
+
+/// What a dropped [`AthenaRunner::run_query`] leaves behind.
+#[derive(Debug)]
+enum Pending {
+    /// Nothing to stop.
+    Nothing,
+    /// StartQueryExecution was sent (or is being retried) and has not answered yet.
+    Starting { sql: String, token: String },
+    /// The query with this id has not finished.
+    Running(String),
+}
+
+/// Stops the query when dropped while something is still pending.
 #[derive(Debug)]
 struct StopOnDrop {
-    client: aws_sdk_athena::Client,
-    query_id: Option<String>,
+    runner: AthenaRunner,
+    pending: Pending,
 }
 
 impl Drop for StopOnDrop {
     fn drop(&mut self) {
-        let Some(query_id) = self.query_id.take() else {
+        let pending = std::mem::replace(&mut self.pending, Pending::Nothing);
+        if matches!(pending, Pending::Nothing) {
             return;
-        };
+        }
         let Ok(handle) = tokio::runtime::Handle::try_current() else {
-            tracing::warn!(%query_id, "no tokio runtime to stop the abandoned Athena query");
+            let query_id = match &pending {
+                Pending::Running(id) => id.as_str(),
+                _ => "(not yet known)",
+            };
+            tracing::warn!(
+                query_id,
+                "no tokio runtime to stop the abandoned Athena query"
+            );
             return;
         };
-        let client = self.client.clone();
+        let runner = self.runner.clone();
         handle.spawn(async move {
-            match client.stop_query_execution().query_execution_id(&query_id).send().await {
-                Ok(_) => tracing::debug!(%query_id, "stopped abandoned Athena query"),
-                Err(e) => tracing::warn!(%query_id, error = %DisplayErrorContext(&e), "StopQueryExecution failed"),
+            let query_id = match pending {
+                Pending::Nothing => return,
+                Pending::Running(id) => id,
+                Pending::Starting { sql, token } => {
+                    match runner.start_query_with_token(&sql, &token).await {
+                        Ok(id) => id,
+                        Err(e) => {
+                            tracing::warn!(error = %e, "cannot learn the id of an abandoned Athena query to stop it");
+                            return;
+                        }
+                    }
+                }
+            };
+            match runner.stop_query(&query_id).await {
+                Ok(()) => tracing::debug!(%query_id, "stopped abandoned Athena query"),
+                Err(e) => tracing::warn!(%query_id, error = %e, "StopQueryExecution failed"),
             }
         });
     }

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::catalog::{Session, TableProvider};
-use datafusion::common::{DFSchema, DataFusionError};
+use datafusion::common::{DFSchema, DataFusionError, Statistics};
 use datafusion::datasource::TableType;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
@@ -26,6 +26,13 @@ use crate::pushdown::{AthenaTableName, ScanShape, can_push, filter_to_sql, scan_
 /// - limit: DataFusion passes a limit to the scan only when nothing above the scan still
 ///   filters rows, and the scan then sends `LIMIT n`.
 ///
+/// - join keys: a scan without a limit takes the dynamic filter of a hash join it is the probe
+///   side of, and adds the build side's keys (an `IN` list, or their range) to its `WHERE`
+///   clause when it starts (see [`AthenaExec`]); turned off with filter pushdown.
+///
+/// Statistics ([`Self::with_statistics`], e.g. the row count Glue records) reach DataFusion's
+/// optimizer through the scan, so a join puts the smaller (local) side on the build side.
+///
 /// The scan is an [`AthenaExec`]: `EXPLAIN` shows the exact SQL (`AthenaExec: sql=SELECT ...`)
 /// and `EXPLAIN ANALYZE` the query id, data scanned and the other [`crate::QueryMetrics`].
 #[derive(Debug)]
@@ -34,7 +41,12 @@ pub struct AthenaTable {
     schema: SchemaRef,
     executor: Arc<dyn QueryExecutor>,
     filter_pushdown: bool,
+    statistics: Option<Statistics>,
 }
+
+/// The share of rows DataFusion assumes a filter keeps when it knows nothing better (its
+/// `default_filter_selectivity`, 20%): the estimate for a scan with pushed filters.
+const FILTER_SELECTIVITY: f64 = 0.2;
 
 impl AthenaTable {
     /// A table named `name` with the Arrow `schema` of its columns (partition columns
@@ -45,7 +57,44 @@ impl AthenaTable {
             schema,
             executor,
             filter_pushdown: true,
+            statistics: None,
         }
+    }
+
+    /// Table statistics (row count, column statistics in schema order) for DataFusion's
+    /// optimizer; column statistics that do not match the schema are treated as unknown. The
+    /// row count of a scan is this count, scaled by 20% when filters are pushed and capped by
+    /// its limit, and always inexact.
+    pub fn with_statistics(mut self, mut statistics: Statistics) -> Self {
+        if statistics.column_statistics.len() != self.schema.fields().len() {
+            statistics.column_statistics = Statistics::unknown_column(&self.schema);
+        }
+        self.statistics = Some(statistics);
+        self
+    }
+
+    /// The statistics of a scan with these arguments.
+    fn scan_statistics(
+        &self,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Option<Statistics> {
+        let mut stats = self.statistics.clone()?.project(projection).to_inexact();
+        if !filters.is_empty() {
+            stats.num_rows = stats
+                .num_rows
+                .with_estimated_selectivity(FILTER_SELECTIVITY);
+            stats.total_byte_size = stats
+                .total_byte_size
+                .with_estimated_selectivity(FILTER_SELECTIVITY);
+        }
+        if let Some(limit) = limit {
+            stats.num_rows = stats
+                .num_rows
+                .min(&datafusion::common::stats::Precision::Inexact(limit));
+        }
+        Some(stats)
     }
 
     /// Turns filter pushdown on (the default) or off; off, every filter is applied by
@@ -60,19 +109,24 @@ impl AthenaTable {
         &self.name
     }
 
+    /// The executor (connection) the table's SQL is sent through.
+    pub fn executor(&self) -> &Arc<dyn QueryExecutor> {
+        &self.executor
+    }
+
+    /// Whether filters are pushed to Athena (see [`Self::with_filter_pushdown`]).
+    pub fn filter_pushdown(&self) -> bool {
+        self.filter_pushdown
+    }
+
     fn df_schema(&self) -> Result<DFSchema> {
         DFSchema::try_from(Arc::clone(&self.schema))
     }
 
-    /// The SQL a scan with these arguments sends, and the shape of its answer.
-    pub fn scan_sql(
-        &self,
-        projection: Option<&Vec<usize>>,
-        filters: &[Expr],
-        limit: Option<usize>,
-    ) -> Result<(String, ScanShape)> {
+    /// The Athena conditions of pushed filters.
+    fn filter_sqls(&self, filters: &[Expr]) -> Result<Vec<String>> {
         let schema = self.df_schema()?;
-        let filters = filters
+        filters
             .iter()
             .map(|f| {
                 filter_to_sql(f, &schema).map_err(|e| {
@@ -82,7 +136,17 @@ impl AthenaTable {
                     ))
                 })
             })
-            .collect::<Result<Vec<_>>>()?;
+            .collect()
+    }
+
+    /// The SQL a scan with these arguments sends, and the shape of its answer.
+    pub fn scan_sql(
+        &self,
+        projection: Option<&Vec<usize>>,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> Result<(String, ScanShape)> {
+        let filters = self.filter_sqls(filters)?;
         let columns: Vec<String> = match projection {
             None => self.schema.fields().iter().map(|f| f.name().clone()).collect(),
             Some(indices) => indices
@@ -124,6 +188,10 @@ impl TableProvider for AthenaTable {
         TableType::Base
     }
 
+    fn statistics(&self) -> Option<Statistics> {
+        self.statistics.clone()
+    }
+
     async fn scan(
         &self,
         _state: &dyn Session,
@@ -136,9 +204,26 @@ impl TableProvider for AthenaTable {
             Some(p) => Arc::new(self.schema.project(p)?),
             None => Arc::clone(&self.schema),
         };
+        let executor = Arc::clone(&self.executor);
         let exec = match shape {
-            ScanShape::Rows(_) => AthenaExec::rows(Arc::clone(&self.executor), sql, schema),
-            ScanShape::Count => AthenaExec::count(Arc::clone(&self.executor), sql, schema, limit),
+            // Join keys narrow the rows fetched; with a limit they would change which rows.
+            ScanShape::Rows(columns) if limit.is_none() && self.filter_pushdown => {
+                let filters = self.filter_sqls(filters)?;
+                AthenaExec::table_scan(executor, self.name.clone(), columns, filters, schema)
+                    .map_err(|e| {
+                        DataFusionError::Plan(format!(
+                            "cannot scan Athena table {}: {}",
+                            self.name,
+                            e.reason()
+                        ))
+                    })?
+            }
+            ScanShape::Rows(_) => AthenaExec::rows(executor, sql, schema),
+            ScanShape::Count => AthenaExec::count(executor, sql, schema, limit),
+        };
+        let exec = match self.scan_statistics(projection, filters, limit) {
+            Some(stats) => exec.with_statistics(stats),
+            None => exec,
         };
         Ok(Arc::new(exec))
     }
@@ -245,6 +330,54 @@ mod tests {
         assert_eq!(rows(&t, None).await, (0, 0));
         let (t, _) = table(vec![Some(2), None, Some(3)]);
         assert_eq!(rows(&t, None).await, (5, 1));
+    }
+
+    #[tokio::test]
+    async fn scans_report_the_table_statistics_scaled_by_filters_and_limits() {
+        use datafusion::common::stats::Precision;
+        use datafusion::logical_expr::{col, lit};
+        use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
+
+        let (t, _) = table(vec![Some(1)]);
+        let schema = t.schema();
+        let t = t.with_statistics(
+            Statistics::new_unknown(&schema).with_num_rows(Precision::Exact(1_000)),
+        );
+        assert_eq!(
+            t.statistics().map(|s| s.num_rows),
+            Some(Precision::Exact(1_000))
+        );
+        let ctx = SessionContext::new();
+        let rows = |filters: Vec<Expr>, limit: Option<usize>| {
+            let t = &t;
+            let ctx = &ctx;
+            async move {
+                let plan = t
+                    .scan(&ctx.state(), Some(&vec![0]), &filters, limit)
+                    .await
+                    .expect("scan");
+                StatisticsContext::new()
+                    .compute(plan.as_ref(), &StatisticsArgs::new())
+                    .expect("statistics")
+                    .num_rows
+            }
+        };
+        assert_eq!(rows(vec![], None).await, Precision::Inexact(1_000));
+        assert_eq!(
+            rows(vec![col("a").gt(lit(1))], None).await,
+            Precision::Inexact(200)
+        );
+        assert_eq!(rows(vec![], Some(5)).await, Precision::Inexact(5));
+        // Without statistics nothing is claimed.
+        let (bare, _) = table(vec![Some(1)]);
+        let plan = bare
+            .scan(&ctx.state(), None, &[], None)
+            .await
+            .expect("scan");
+        let stats = StatisticsContext::new()
+            .compute(plan.as_ref(), &StatisticsArgs::new())
+            .expect("statistics");
+        assert_eq!(stats.num_rows, Precision::Absent);
     }
 
     #[tokio::test]

@@ -742,3 +742,134 @@ async fn dropping_a_table_scan_mid_query_cancels_it() {
     drop(stream);
     wait_until_cancelled(&emu, &id).await;
 }
+
+/// Dropping the stream while StartQueryExecution is still being retried (every attempt
+/// throttled) leaves no query running: the start is repeated with the same ClientRequestToken
+/// once Athena answers again, and the query it names is stopped.
+#[tokio::test]
+async fn dropping_the_stream_while_the_start_is_retried_stops_the_query() {
+    let emu = emulator(10).await;
+    emu.faults().slow_queries(Duration::from_secs(30));
+    emu.faults().throttle_only(&["StartQueryExecution"]);
+    emu.faults().throttle(1.0, ThrottleKind::Throttling);
+    let r = runner(&emu, "").await;
+    let metrics = QueryMetrics::detached();
+    let mut stream = r.execute(ALL, schema(), metrics.clone()).unwrap();
+    assert!(
+        tokio::time::timeout(Duration::from_millis(300), stream.next())
+            .await
+            .is_err(),
+        "still starting"
+    );
+    assert!(metrics.query_id.values().is_empty(), "no query id yet");
+    drop(stream);
+    emu.faults().clear();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let started = loop {
+        let ids: Vec<String> = emu
+            .request_log()
+            .into_iter()
+            .filter(|r| r.operation == "StartQueryExecution" && r.status == 200)
+            .filter_map(|r| r.query_execution_id)
+            .collect();
+        if !ids.is_empty() {
+            break ids;
+        }
+        assert!(Instant::now() < deadline, "the start was never repeated");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(started.len(), 1, "one query started: {started:?}");
+    wait_until_cancelled(&emu, &started[0]).await;
+}
+
+/// Auto reads a result through UNLOAD when the estimate reaches `AutoUnloadMinRows`, and
+/// through the result CSV below it, without an estimate, or with the threshold at 0.
+#[tokio::test]
+async fn auto_picks_unload_for_results_expected_to_be_large() {
+    let emu = emulator(300).await;
+    let two: SchemaRef = Arc::new(Schema::new(vec![
+        Field::new("i32", DataType::Int32, true),
+        Field::new("s", DataType::Utf8, true),
+    ]));
+    let sql = "SELECT i32, s FROM t ORDER BY i32";
+    let fetch = |r: Arc<AthenaRunner>, estimate: Option<usize>| {
+        let two = Arc::clone(&two);
+        async move {
+            let metrics = QueryMetrics::detached();
+            let mut stream = r
+                .execute_with_estimate(sql, Arc::clone(&two), metrics.clone(), estimate)
+                .unwrap();
+            let mut rows = 0;
+            while let Some(b) = stream.next().await {
+                rows += b.unwrap().num_rows();
+            }
+            (rows, metrics.fetch_path.values())
+        }
+    };
+    let r = runner(&emu, "AutoUnloadMinRows=100;").await;
+    assert_eq!(
+        fetch(Arc::clone(&r), Some(100)).await,
+        (300, vec!["Unload".to_string()])
+    );
+    assert_eq!(
+        fetch(Arc::clone(&r), Some(99)).await,
+        (300, vec!["S3".to_string()])
+    );
+    assert_eq!(
+        fetch(Arc::clone(&r), None).await,
+        (300, vec!["S3".to_string()])
+    );
+    let off = runner(&emu, "AutoUnloadMinRows=0;").await;
+    assert_eq!(
+        fetch(off, Some(1 << 40)).await,
+        (300, vec!["S3".to_string()])
+    );
+    // The default threshold is a million rows.
+    let default = runner(&emu, "").await;
+    assert_eq!(
+        fetch(Arc::clone(&default), Some(999_999)).await.1,
+        vec!["S3".to_string()]
+    );
+    assert_eq!(
+        fetch(default, Some(1_000_000)).await.1,
+        vec!["Unload".to_string()]
+    );
+}
+
+/// Through AthenaTable: Glue-style statistics of a large table make Auto read the scan through
+/// UNLOAD; the same scan with a pushed filter (estimated at 20%) or without statistics reads
+/// the result CSV.
+#[tokio::test]
+async fn table_statistics_drive_autos_choice_of_unload() {
+    use datafusion::arrow::util::pretty::pretty_format_batches;
+    use datafusion::common::Statistics;
+    use datafusion::common::stats::Precision;
+    let emu = emulator(60).await;
+    let r = runner(&emu, "AutoUnloadMinRows=1000;").await;
+    let mut stats = Statistics::new_unknown(&schema());
+    stats.num_rows = Precision::Exact(2_000);
+    let ctx = SessionContext::new();
+    ctx.register_table(
+        "big",
+        Arc::new(athena_table_t(Arc::clone(&r)).with_statistics(stats)),
+    )
+    .unwrap();
+    ctx.register_table("plain", Arc::new(athena_table_t(r)))
+        .unwrap();
+    for (query, path) in [
+        (
+            "EXPLAIN ANALYZE SELECT i32, s FROM big",
+            "fetch_path=Unload",
+        ),
+        // 20% of 2,000 is under the threshold.
+        (
+            "EXPLAIN ANALYZE SELECT i32, s FROM big WHERE i32 > 0",
+            "fetch_path=S3",
+        ),
+        ("EXPLAIN ANALYZE SELECT i32, s FROM plain", "fetch_path=S3"),
+    ] {
+        let out = ctx.sql(query).await.unwrap().collect().await.unwrap();
+        let text = pretty_format_batches(&out).unwrap().to_string();
+        assert!(text.contains(path), "{query}: {text}");
+    }
+}

@@ -46,7 +46,7 @@ pub fn response_b64(roles: &[&str]) -> String {
 }
 
 /// The page an IdP posts to AWS: the SAMLResponse with `+` written as a character reference.
-fn saml_page(roles: &[&str]) -> Html<String> {
+pub fn saml_page(roles: &[&str]) -> Html<String> {
     let value = response_b64(roles).replace('+', "&#x2b;");
     Html(format!(
         "<html><body onload=\"document.forms[0].submit()\"><form method=\"POST\" name=\"hiddenform\" action=\"https://signin.aws.amazon.com:443/saml\"><input type=\"hidden\" name=\"SAMLResponse\" value=\"{value}\" /><noscript><input type=\"submit\" value=\"Submit\" /></noscript></form></body></html>"
@@ -77,6 +77,11 @@ pub async fn start() -> String {
     let url = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
     url
+}
+
+/// Only PingFederate's WS-Trust endpoint (`/idp/sts.wst`), to serve behind TLS.
+pub fn ping_router() -> Router {
+    Router::new().route("/idp/sts.wst", post(ping_sts))
 }
 
 // ---- ADFS ----
@@ -138,7 +143,8 @@ async fn adfs_login(
 
 // ---- Okta ----
 // The user name picks the scenario: alice (no MFA), push-ok, push-rejected, push-timeout,
-// totp (TOTP + push enrolled), sms.
+// totp (TOTP + push enrolled), sms, email (SMS + email enrolled); "+forget" in the name expects
+// rememberDevice=false at the factor verification.
 
 async fn okta_authn(headers: HeaderMap, axum::Json(b): axum::Json<Value>) -> Response {
     let user = b["username"].as_str().unwrap_or_default().to_string();
@@ -162,7 +168,7 @@ async fn okta_authn(headers: HeaderMap, axum::Json(b): axum::Json<Value>) -> Res
             .into_response();
     }
     let factor = |id: &str, kind: &str| json!({"id": id, "factorType": kind, "provider": "OKTA", "_links": {"verify": {"href": format!("http://{}/api/v1/authn/factors/{id}/verify", headers.get("host").unwrap().to_str().unwrap())}}});
-    let factors = match user.split('@').next().unwrap_or_default() {
+    let factors = match user.split(['@', '+']).next().unwrap_or_default() {
         "push-ok" | "push-rejected" | "push-timeout" => {
             vec![factor(user.split('@').next().unwrap(), "push")]
         }
@@ -171,22 +177,42 @@ async fn okta_authn(headers: HeaderMap, axum::Json(b): axum::Json<Value>) -> Res
             factor("push-ok", "push"),
         ],
         "sms" => vec![factor("sms", "sms")],
+        "email" => vec![factor("sms", "sms"), factor("email", "email")],
         _ => {
             return axum::Json(json!({"status": "SUCCESS", "sessionToken": "okta-session-1"}))
                 .into_response();
         }
     };
-    axum::Json(json!({"status": "MFA_REQUIRED", "stateToken": "state-1", "_embedded": {"factors": factors}})).into_response()
+    // "+forget" users expect MFARememberDevice=false.
+    let state = if user.contains("+forget") {
+        "state-forget"
+    } else {
+        "state-1"
+    };
+    axum::Json(
+        json!({"status": "MFA_REQUIRED", "stateToken": state, "_embedded": {"factors": factors}}),
+    )
+    .into_response()
 }
 
 static PUSH_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// One-time codes the fixture "sent" (SMS or email challenges).
+pub static OTP_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn okta_verify(
     axum::extract::Path(id): axum::extract::Path<String>,
     Query(q): Query<HashMap<String, String>>,
     axum::Json(b): axum::Json<Value>,
 ) -> Response {
-    if b["stateToken"] != "state-1" || q.get("rememberDevice").map(String::as_str) != Some("true") {
+    let remember = if b["stateToken"] == "state-forget" {
+        "false"
+    } else {
+        "true"
+    };
+    if !matches!(b["stateToken"].as_str(), Some("state-1" | "state-forget"))
+        || q.get("rememberDevice").map(String::as_str) != Some(remember)
+    {
         return (StatusCode::BAD_REQUEST, axum::Json(json!({"errorCode": "E0000001", "errorSummary": "bad state token or rememberDevice"}))).into_response();
     }
     let success =
@@ -203,12 +229,27 @@ async fn okta_verify(
                 success
             }
         }
-        "push-rejected" => axum::Json(json!({"status": "MFA_CHALLENGE", "factorResult": "REJECTED"})).into_response(),
-        "push-timeout" => axum::Json(json!({"status": "MFA_CHALLENGE", "factorResult": "TIMEOUT"})).into_response(),
-        "totp" | "sms" => match b["passCode"].as_str() {
+        "push-rejected" => {
+            axum::Json(json!({"status": "MFA_CHALLENGE", "factorResult": "REJECTED"}))
+                .into_response()
+        }
+        "push-timeout" => axum::Json(json!({"status": "MFA_CHALLENGE", "factorResult": "TIMEOUT"}))
+            .into_response(),
+        "totp" | "sms" | "email" => match b["passCode"].as_str() {
             Some(PASSCODE) => success,
-            Some(_) => (StatusCode::FORBIDDEN, axum::Json(json!({"errorCode": "E0000068", "errorSummary": "Invalid Passcode/Answer"}))).into_response(),
-            None => axum::Json(json!({"status": "MFA_CHALLENGE", "factorResult": "CHALLENGE", "stateToken": "state-1"})).into_response(),
+            Some(_) => (
+                StatusCode::FORBIDDEN,
+                axum::Json(
+                    json!({"errorCode": "E0000068", "errorSummary": "Invalid Passcode/Answer"}),
+                ),
+            )
+                .into_response(),
+            None => {
+                if id != "totp" {
+                    OTP_SENT.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                }
+                axum::Json(json!({"status": "MFA_CHALLENGE", "factorResult": "CHALLENGE", "stateToken": "state-1"})).into_response()
+            }
         },
         _ => StatusCode::NOT_FOUND.into_response(),
     }

@@ -30,6 +30,7 @@ pub enum Mode {
 struct Fixture {
     mode: Mode,
     clock: ManualClock,
+    ttl: Duration,
     token_puts: Arc<AtomicUsize>,
     issued: Arc<AtomicUsize>,
     seen_token_headers: Arc<Mutex<Vec<Option<String>>>>,
@@ -46,9 +47,15 @@ pub struct Imds {
 /// Starts the fixture. Credentials expire one hour after `clock`'s time at issue; each issue
 /// has a new access key id (`ASIAIMDS000n`).
 pub async fn start(mode: Mode, clock: ManualClock) -> Imds {
+    start_with_ttl(mode, clock, Duration::from_secs(3600)).await
+}
+
+/// [`start`] with credentials valid `ttl` after issue.
+pub async fn start_with_ttl(mode: Mode, clock: ManualClock, ttl: Duration) -> Imds {
     let f = Fixture {
         mode,
         clock,
+        ttl,
         token_puts: Arc::default(),
         issued: Arc::default(),
         seen_token_headers: Arc::default(),
@@ -116,7 +123,7 @@ async fn creds(State(f): State<Fixture>, Path(role): Path<String>, headers: Head
     }
     let n = f.issued.fetch_add(1, Ordering::SeqCst) + 1;
     let now = f.clock.now();
-    let expiry = chrono::DateTime::<chrono::Utc>::from(now + Duration::from_secs(3600));
+    let expiry = chrono::DateTime::<chrono::Utc>::from(now + f.ttl);
     let updated = chrono::DateTime::<chrono::Utc>::from(now);
     axum::Json(serde_json::json!({
         "Code": "Success",

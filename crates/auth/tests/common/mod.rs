@@ -2,8 +2,10 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod azure;
+pub mod idc;
 pub mod idp;
 pub mod imds;
+pub mod tls;
 
 use std::net::TcpListener;
 use std::path::PathBuf;

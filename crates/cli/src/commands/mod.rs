@@ -6,6 +6,7 @@ pub(crate) mod connect;
 pub(crate) mod emulator;
 pub(crate) mod explain;
 pub(crate) mod output;
+pub(crate) mod progress;
 pub(crate) mod sql;
 pub(crate) mod summary;
 pub(crate) mod whoami;

@@ -1,5 +1,6 @@
 //! `datafusion-athena sql "STATEMENT"`: run one statement, print its result.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -11,11 +12,14 @@ use futures::StreamExt;
 use crate::cli::Cli;
 use crate::commands::connect::{connect, query_error};
 use crate::commands::output::{self, Format};
+use crate::commands::progress::{ProgressLine, SystemClock, snapshot};
 use crate::commands::summary::athena_queries;
 use crate::commands::{CommandError, runtime};
 
 /// How long a Ctrl-C waits for the spawned StopQueryExecution of an abandoned scan.
 const STOP_GRACE: Duration = Duration::from_secs(2);
+/// How often the progress line is redrawn.
+const PROGRESS_INTERVAL: Duration = Duration::from_millis(100);
 
 /// Arguments of `sql`.
 #[derive(Debug, clap::Args)]
@@ -29,7 +33,8 @@ pub(crate) struct Args {
     /// Write the result to FILE instead of stdout (required for parquet).
     #[arg(long, value_name = "FILE")]
     output: Option<PathBuf>,
-    /// Do not print the summary of the Athena queries (SQL sent, bytes scanned) on stderr.
+    /// Do not print the summary of the Athena queries (SQL sent, bytes scanned) on stderr, nor
+    /// the progress line shown while they run (on a terminal only).
     #[arg(long)]
     quiet: bool,
 }
@@ -68,9 +73,25 @@ async fn collect(
     let mut stream = execute_stream(Arc::clone(&plan), task).map_err(query_error)?;
     let schema = stream.schema();
     let mut batches = Vec::new();
-    while let Some(batch) = stream.next().await {
-        batches.push(batch.map_err(query_error)?);
+    // The progress line only on a terminal: pipes and files get nothing.
+    let mut progress = (!quiet && std::io::stderr().is_terminal())
+        .then(|| ProgressLine::new(std::io::stderr(), SystemClock));
+    let mut ticks = tokio::time::interval(PROGRESS_INTERVAL);
+    loop {
+        tokio::select! {
+            batch = stream.next() => match batch {
+                Some(batch) => batches.push(batch.map_err(query_error)?),
+                None => break,
+            },
+            _ = ticks.tick(), if progress.is_some() => {
+                if let Some(line) = progress.as_mut() {
+                    line.draw(&snapshot(&plan));
+                }
+            }
+        }
     }
+    // Erased before the summary is printed (and by its drop on an error).
+    drop(progress);
     if !quiet {
         for query in athena_queries(&plan) {
             eprintln!("{query}");

@@ -37,7 +37,7 @@ fn collect(plan: &Arc<dyn ExecutionPlan>, found: &mut Vec<AthenaQuerySummary>) {
         };
         let count = |name: &str| metrics.sum_by_name(name).map_or(0, |v| v.as_usize());
         found.push(AthenaQuerySummary {
-            sql: exec.sql().to_string(),
+            sql: exec.sql_sent(),
             query_id: text("query_id"),
             fetch_path: text("fetch_path"),
             data_scanned_bytes: count("data_scanned_bytes"),
@@ -58,7 +58,42 @@ impl std::fmt::Display for AthenaQuerySummary {
             self.data_scanned_bytes,
             self.rows_fetched,
             self.fetch_path.as_deref().unwrap_or("-"),
-            self.sql
+            shortened(&self.sql, SQL_SHOWN)
         )
+    }
+}
+
+/// How much of a statement the summary shows (a join's key list can run to 250 KB; `explain`
+/// prints statements whole).
+const SQL_SHOWN: usize = 400;
+
+/// `sql` cut after about `max` bytes (at a character boundary), saying how long it was.
+fn shortened(sql: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    if sql.len() <= max {
+        return sql.into();
+    }
+    let mut end = max;
+    while !sql.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{} ... ({} bytes in all)", &sql[..end], sql.len()).into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_statements_are_shortened_at_a_character_boundary() {
+        assert_eq!(shortened("SELECT 1", 400), "SELECT 1");
+        let long = format!("SELECT 'é{}'", "x".repeat(500));
+        let short = shortened(&long, 8);
+        assert_eq!(short, format!("SELECT ' ... ({} bytes in all)", long.len()));
+        let short = shortened(&long, 9);
+        assert_eq!(
+            short,
+            format!("SELECT ' ... ({} bytes in all)", long.len()),
+            "é is 2 bytes"
+        );
     }
 }

@@ -3,7 +3,7 @@
 use aws_credential_types::provider::ProvideCredentials;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use datafusion_athena_auth::{credentials_provider, scheme_name, sdk_config};
+use datafusion_athena_auth::{credentials_provider, scheme_name};
 use serde_json::{Value, json};
 
 use crate::cli::Cli;
@@ -51,9 +51,14 @@ async fn identity(
         "expiry": creds.expiry().map(|t| DateTime::from(t).fmt(Format::DateTime).unwrap_or_default()),
         "region": opts.region.as_ref().map(|r| r.code().to_string()),
     });
-    let config = sdk_config(opts)
-        .await
-        .map_err(|e| CommandError::failure(one_line(&e.to_string())))?;
+    // The provider that just logged in signs GetCallerIdentity: a second login would open
+    // the browser again (AzureAD, DataZoneIdC) or reuse a one-time MFA code.
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .credentials_provider(provider.clone());
+    if let Some(region) = &opts.region {
+        loader = loader.region(aws_config::Region::new(region.code().to_string()));
+    }
+    let config = loader.load().await;
     let mut sts = aws_sdk_sts::config::Builder::from(&config);
     if let Some(url) = opts.endpoints.sts() {
         sts = sts.endpoint_url(url);

@@ -8,8 +8,7 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, StringBuilder};
 use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Float16Type, Float32Type, Float64Type, Int8Type, Int16Type,
-    Int32Type, Int64Type, UInt8Type, UInt16Type, UInt32Type, UInt64Type,
+    DataType, Field, FieldRef, Float16Type, Float32Type, Float64Type,
 };
 use datafusion::common::Result;
 use datafusion::logical_expr::{
@@ -22,7 +21,7 @@ use datafusion::sql::sqlparser::ast::{
     FunctionArgumentList, FunctionArguments, Ident, ObjectName, Value, visit_expressions_mut,
 };
 
-use super::render::{java_double, java_float, render};
+use super::render::{java_double, java_float, push_bool_or_integer, render};
 
 /// The UDF's name; not one a query would use.
 pub(crate) const UDF_NAME: &str = "__emulator_cast_to_json";
@@ -129,20 +128,10 @@ fn write_json(array: &dyn Array, row: usize, out: &mut String) {
         out.push_str("null");
         return;
     }
+    if push_bool_or_integer(array, row, out) {
+        return;
+    }
     match array.data_type() {
-        DataType::Boolean => out.push_str(if array.as_boolean().value(row) {
-            "true"
-        } else {
-            "false"
-        }),
-        DataType::Int8 => push(out, array.as_primitive::<Int8Type>().value(row)),
-        DataType::Int16 => push(out, array.as_primitive::<Int16Type>().value(row)),
-        DataType::Int32 => push(out, array.as_primitive::<Int32Type>().value(row)),
-        DataType::Int64 => push(out, array.as_primitive::<Int64Type>().value(row)),
-        DataType::UInt8 => push(out, array.as_primitive::<UInt8Type>().value(row)),
-        DataType::UInt16 => push(out, array.as_primitive::<UInt16Type>().value(row)),
-        DataType::UInt32 => push(out, array.as_primitive::<UInt32Type>().value(row)),
-        DataType::UInt64 => push(out, array.as_primitive::<UInt64Type>().value(row)),
         DataType::Float16 => float(
             out,
             f64::from(array.as_primitive::<Float16Type>().value(row).to_f32()),
@@ -200,11 +189,6 @@ fn write_json(array: &dyn Array, row: usize, out: &mut String) {
         // Text, dates, times, binary: a JSON string of Athena's text for the value.
         _ => string(out, &render(array, row).unwrap_or_default()),
     }
-}
-
-fn push(out: &mut String, value: impl std::fmt::Display) {
-    use std::fmt::Write;
-    let _ = write!(out, "{value}");
 }
 
 /// Finite numbers as Java prints them (Jackson does the same); NaN and infinities as strings.

@@ -10,15 +10,17 @@ use chrono::{DateTime, Utc};
 use datafusion::common::config::Dialect;
 use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::dataframe::DataFrame;
+use datafusion::execution::SendableRecordBatchStream;
 use datafusion::execution::context::SQLOptions;
 use datafusion::logical_expr::LogicalPlan;
+use datafusion::physical_plan::{ExecutionPlan, execute_stream};
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
 use tokio::task::AbortHandle;
 
 use super::result_csv::encode_row;
 use super::{metadata, render, sql, unload};
-use crate::catalog::DF_CATALOG;
+use crate::catalog::{DF_CATALOG, TableFormat};
 use crate::error::ApiError;
 use crate::state::Inner;
 use crate::storage::S3Location;
@@ -395,13 +397,47 @@ async fn execute(inner: &Inner, job: &Job) -> Result<Outcome, AthenaError> {
     }
     let planned = plan(inner, &job.database, &text).await?;
     let columns = planned.columns.clone();
-    let rows = write_csv(inner, job, planned.frame, &columns).await?;
+    let mut run = Execution::start(planned.frame).await?;
+    let rows = write_csv(inner, job, &mut run, &columns).await?;
     Ok(Outcome {
         columns,
         rows,
-        bytes_scanned: planned.bytes_scanned,
+        bytes_scanned: planned.bytes_scanned + run.parquet_bytes_read(),
         manifest_location: None,
     })
+}
+
+/// A running query: its physical plan (for the bytes its Parquet scans read) and its rows.
+pub(crate) struct Execution {
+    plan: Arc<dyn ExecutionPlan>,
+    pub(crate) stream: SendableRecordBatchStream,
+}
+
+impl Execution {
+    pub(crate) async fn start(frame: DataFrame) -> Result<Self, AthenaError> {
+        let task = Arc::new(frame.task_ctx());
+        let plan = frame
+            .create_physical_plan()
+            .await
+            .map_err(|e| AthenaError::from_datafusion(&e))?;
+        let stream = execute_stream(Arc::clone(&plan), task)
+            .map_err(|e| AthenaError::from_datafusion(&e))?;
+        Ok(Self { plan, stream })
+    }
+
+    /// The bytes the Parquet scans of the plan read so far: only the partitions left after
+    /// pruning and only the column chunks of the selected columns, like Athena's
+    /// DataScannedInBytes for Parquet tables.
+    pub(crate) fn parquet_bytes_read(&self) -> u64 {
+        fn walk(plan: &Arc<dyn ExecutionPlan>) -> u64 {
+            let own = plan
+                .metrics()
+                .and_then(|m| m.sum_by_name("bytes_scanned"))
+                .map_or(0, |v| v.as_usize() as u64);
+            own + plan.children().into_iter().map(walk).sum::<u64>()
+        }
+        walk(&self.plan)
+    }
 }
 
 /// A planned SELECT.
@@ -470,7 +506,9 @@ pub(crate) async fn plan(
     })
 }
 
-/// Bytes of the files (or registered batches) of every table the plan scans.
+/// Bytes of the CSV files and registered batches of every table the plan scans (all of them:
+/// the emulator does not measure what those scans skip); Parquet tables are counted from the
+/// scan's metrics while the query runs ([`Execution::parquet_bytes_read`]).
 fn scanned_bytes(inner: &Inner, plan: &LogicalPlan, database: &str) -> u64 {
     let mut tables = Vec::new();
     let _ = plan.apply_with_subqueries(|node| {
@@ -486,6 +524,7 @@ fn scanned_bytes(inner: &Inner, plan: &LogicalPlan, database: &str) -> u64 {
     tables
         .iter()
         .filter_map(|(db, t)| inner.catalog.table(db, t))
+        .filter(|t| t.format != TableFormat::Parquet)
         .map(|t| t.bytes)
         .sum()
 }
@@ -495,14 +534,11 @@ fn scanned_bytes(inner: &Inner, plan: &LogicalPlan, database: &str) -> u64 {
 async fn write_csv(
     inner: &Inner,
     job: &Job,
-    frame: DataFrame,
+    run: &mut Execution,
     columns: &[ColumnInfo],
 ) -> Result<u64, AthenaError> {
     let io_err = |e: std::io::Error| AthenaError::system(format!("writing query results: {e}"));
-    let mut stream = frame
-        .execute_stream()
-        .await
-        .map_err(|e| AthenaError::from_datafusion(&e))?;
+    let stream = &mut run.stream;
     let tmp = inner.storage.temp_path(&format!("{}.csv", job.id));
     let file = tokio::fs::File::create(&tmp).await.map_err(io_err)?;
     let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, file);

@@ -19,12 +19,9 @@ pub(crate) fn render(array: &dyn Array, row: usize) -> Option<String> {
     Some(out)
 }
 
-/// Writes a non-NULL value; NULLs nested in arrays, maps and rows print as `null`.
-fn render_into(array: &dyn Array, row: usize, out: &mut String) {
-    if array.is_null(row) {
-        out.push_str("null");
-        return;
-    }
+/// Writes a boolean or integer value the way both the text and the JSON renderings spell it
+/// (`true`, `-42`); returns false, writing nothing, for any other type.
+pub(crate) fn push_bool_or_integer(array: &dyn Array, row: usize, out: &mut String) -> bool {
     match array.data_type() {
         DataType::Boolean => out.push_str(if array.as_boolean().value(row) {
             "true"
@@ -39,6 +36,21 @@ fn render_into(array: &dyn Array, row: usize, out: &mut String) {
         DataType::UInt16 => push_display(out, array.as_primitive::<UInt16Type>().value(row)),
         DataType::UInt32 => push_display(out, array.as_primitive::<UInt32Type>().value(row)),
         DataType::UInt64 => push_display(out, array.as_primitive::<UInt64Type>().value(row)),
+        _ => return false,
+    }
+    true
+}
+
+/// Writes a non-NULL value; NULLs nested in arrays, maps and rows print as `null`.
+fn render_into(array: &dyn Array, row: usize, out: &mut String) {
+    if array.is_null(row) {
+        out.push_str("null");
+        return;
+    }
+    if push_bool_or_integer(array, row, out) {
+        return;
+    }
+    match array.data_type() {
         DataType::Float16 => out.push_str(&java_float(
             array.as_primitive::<Float16Type>().value(row).to_f32(),
         )),

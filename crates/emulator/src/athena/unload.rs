@@ -10,7 +10,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 
 use super::metadata;
-use super::query::{AthenaError, Job, Outcome, plan};
+use super::query::{AthenaError, Execution, Job, Outcome, plan};
 use super::sql::Unload;
 use crate::state::Inner;
 use crate::storage::S3Location;
@@ -111,11 +111,8 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
         AthenaError::system(format!("writing UNLOAD output: {e}"))
     };
 
-    let mut stream = planned
-        .frame
-        .execute_stream()
-        .await
-        .map_err(|e| AthenaError::from_datafusion(&e))?;
+    let mut run = Execution::start(planned.frame).await?;
+    let stream = &mut run.stream;
     let mut written: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut current: Option<(ArrowWriter<std::fs::File>, std::path::PathBuf, String)> = None;
     let mut rows_in_file = 0u64;
@@ -192,7 +189,7 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
     Ok(Outcome {
         columns: Vec::new(),
         rows,
-        bytes_scanned: planned.bytes_scanned,
+        bytes_scanned: planned.bytes_scanned + run.parquet_bytes_read(),
         manifest_location,
     })
 }

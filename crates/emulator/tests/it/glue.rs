@@ -90,3 +90,22 @@ async fn databases_and_tables_page() {
     assert!(err.into_service_error().is_entity_not_found_exception());
     emu.shutdown().await;
 }
+
+#[tokio::test]
+async fn tables_report_their_row_count_in_parameters() {
+    let emu = emulator().await;
+    let (schema, batch) = numbers(37);
+    emu.register_batches("counted", "numbers", schema, vec![batch])
+        .unwrap();
+    let client = glue(&emu);
+    let table = client
+        .get_table()
+        .database_name("counted")
+        .name("numbers")
+        .send()
+        .await
+        .unwrap();
+    let params = table.table().unwrap().parameters().unwrap();
+    assert_eq!(params.get("numRows").map(String::as_str), Some("37"));
+    emu.shutdown().await;
+}

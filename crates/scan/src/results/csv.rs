@@ -25,6 +25,9 @@ pub(crate) struct CsvReadOptions {
     pub(crate) concurrency: usize,
     /// Rows per record batch.
     pub(crate) batch_size: usize,
+    /// Pieces decoded at once, each on a blocking thread (default: the number of CPUs, at most
+    /// 4). Memory grows by about one part per decoder.
+    pub(crate) decoders: usize,
 }
 
 impl Default for CsvReadOptions {
@@ -33,6 +36,9 @@ impl Default for CsvReadOptions {
             part_size: 8 * 1024 * 1024,
             concurrency: 4,
             batch_size: 8192,
+            decoders: std::thread::available_parallelism()
+                .map(|n| n.get().min(4))
+                .unwrap_or(2),
         }
     }
 }
@@ -62,25 +68,48 @@ pub(crate) struct CsvDecoder {
     state: State,
     col: usize,
     record: u64,
+    /// Where the decoded bytes start in the object (0 for the piece holding the header).
+    offset: u64,
 }
 
 impl CsvDecoder {
+    #[cfg(test)]
     pub(crate) fn new(schema: SchemaRef, batch_size: usize, location: String) -> Result<Self> {
+        Self::at_offset(schema, batch_size, location, 0)
+    }
+
+    /// A decoder for the bytes from `offset` on, which must start at a record boundary; only
+    /// the decoder at offset 0 expects the header row.
+    fn at_offset(
+        schema: SchemaRef,
+        batch_size: usize,
+        location: String,
+        offset: u64,
+    ) -> Result<Self> {
         Ok(Self {
             batch: BatchDecoder::new(schema, batch_size)?,
             batch_size: batch_size.max(1),
             location,
-            header_pending: true,
+            header_pending: offset == 0,
             header_fields: 0,
             field: Vec::with_capacity(256),
             quoted: false,
             state: State::FieldStart,
             col: 0,
             record: 0,
+            offset,
         })
     }
 
     fn malformed(&self, message: String) -> Error {
+        let message = if self.offset == 0 {
+            message
+        } else {
+            format!(
+                "{message} (records counted from byte {} of the object)",
+                self.offset
+            )
+        };
         Error::MalformedResult {
             location: self.location.clone(),
             message,
@@ -306,50 +335,135 @@ pub(crate) async fn read_csv(
                 }),
             })
     };
-    let decoder = CsvDecoder::new(schema, options.batch_size, location)?;
-    let state = (
-        chunks.boxed(),
-        decoder,
-        VecDeque::new(),
-        false,
-        bytes_fetched,
-    );
-    let stream = futures::stream::unfold(
-        state,
-        |(mut chunks, mut decoder, mut queue, mut done, metric)| async move {
-            loop {
-                if let Some(b) = queue.pop_front() {
-                    return Some((Ok(b), (chunks, decoder, queue, done, metric)));
-                }
-                if done {
-                    return None;
-                }
-                match chunks.next().await {
-                    Some(Ok(bytes)) => {
-                        if let Some(m) = &metric {
-                            m.add(bytes.len());
-                        }
-                        if let Err(e) = decoder.decode(&bytes, &mut queue) {
-                            done = true;
-                            return Some((Err(e), (chunks, decoder, queue, done, metric)));
-                        }
-                    }
-                    Some(Err(e)) => {
-                        done = true;
-                        queue.clear();
-                        return Some((Err(e), (chunks, decoder, queue, done, metric)));
-                    }
-                    None => {
-                        done = true;
-                        if let Err(e) = decoder.finish(&mut queue) {
-                            return Some((Err(e), (chunks, decoder, queue, done, metric)));
-                        }
-                    }
+    // Fail now, not at the first batch, when the schema has a type results cannot fill.
+    BatchDecoder::new(Arc::clone(&schema), 1)?;
+    let decoders = options.decoders.max(1);
+    let pieces = record_pieces(chunks.boxed(), bytes_fetched);
+    let batches = pieces
+        .map(move |piece| {
+            let schema = Arc::clone(&schema);
+            let location = location.clone();
+            async move {
+                let (offset, bytes) = piece?;
+                let task = tokio::task::spawn_blocking(move || {
+                    decode_piece(schema, options.batch_size, location, offset, &bytes)
+                });
+                match AbortOnDrop(task).await {
+                    Ok(r) => r,
+                    Err(e) => Err(Error::MalformedResult {
+                        location: String::new(),
+                        message: format!("CSV decoding task failed: {e}"),
+                    }),
                 }
             }
-        },
-    );
-    Ok(stream.boxed())
+        })
+        .buffered(decoders)
+        .flat_map(|r| match r {
+            Ok(batches) => futures::stream::iter(batches.into_iter().map(Ok)).left_stream(),
+            Err(e) => futures::stream::once(async move { Err(e) }).right_stream(),
+        });
+    Ok(batches.boxed())
+}
+
+/// Decodes one piece that starts and ends at record boundaries (the last piece may lack its
+/// final `\n`).
+fn decode_piece(
+    schema: SchemaRef,
+    batch_size: usize,
+    location: String,
+    offset: u64,
+    bytes: &[u8],
+) -> Result<Vec<RecordBatch>> {
+    let mut decoder = CsvDecoder::at_offset(schema, batch_size, location, offset)?;
+    let mut out = VecDeque::new();
+    decoder.decode(bytes, &mut out)?;
+    decoder.finish(&mut out)?;
+    Ok(out.into())
+}
+
+/// Cuts the downloaded parts into pieces that end at a record boundary (a `\n` outside
+/// quotes), each with its byte offset in the object, so the pieces can be decoded in
+/// parallel. A record cut by a part boundary is carried into the next piece. Always yields at
+/// least one piece (an empty object gives one empty piece, which fails for its missing header).
+fn record_pieces(
+    chunks: BoxStream<'static, Result<Bytes>>,
+    bytes_fetched: Option<datafusion::physical_plan::metrics::Count>,
+) -> BoxStream<'static, Result<(u64, Bytes)>> {
+    struct Split {
+        chunks: BoxStream<'static, Result<Bytes>>,
+        carry: Vec<u8>,
+        offset: u64,
+        emitted: bool,
+        done: bool,
+        metric: Option<datafusion::physical_plan::metrics::Count>,
+    }
+    let state = Split {
+        chunks,
+        carry: Vec::new(),
+        offset: 0,
+        emitted: false,
+        done: false,
+        metric: bytes_fetched,
+    };
+    futures::stream::unfold(state, |mut st| async move {
+        loop {
+            if st.done {
+                return None;
+            }
+            match st.chunks.next().await {
+                Some(Ok(chunk)) => {
+                    if let Some(m) = &st.metric {
+                        m.add(chunk.len());
+                    }
+                    let Some(end) = last_record_end(&st.carry, &chunk) else {
+                        st.carry.extend_from_slice(&chunk);
+                        continue;
+                    };
+                    let piece = if st.carry.is_empty() {
+                        chunk.slice(..=end)
+                    } else {
+                        let mut joined = std::mem::take(&mut st.carry);
+                        joined.extend_from_slice(&chunk[..=end]);
+                        Bytes::from(joined)
+                    };
+                    st.carry.extend_from_slice(&chunk[end + 1..]);
+                    let offset = st.offset;
+                    st.offset += piece.len() as u64;
+                    st.emitted = true;
+                    return Some((Ok((offset, piece)), st));
+                }
+                Some(Err(e)) => {
+                    st.done = true;
+                    return Some((Err(e), st));
+                }
+                None => {
+                    st.done = true;
+                    if st.carry.is_empty() && st.emitted {
+                        return None;
+                    }
+                    let piece = Bytes::from(std::mem::take(&mut st.carry));
+                    return Some((Ok((st.offset, piece)), st));
+                }
+            }
+        }
+    })
+    .boxed()
+}
+
+/// The index in `chunk` of the last `\n` that is outside quotes, given that `carry` (the
+/// bytes before `chunk`) starts at a record boundary. A `"` toggles quoting (`""` toggles it
+/// twice), so a position is outside quotes when the quotes before it are even in number.
+fn last_record_end(carry: &[u8], chunk: &[u8]) -> Option<usize> {
+    let count = |b: &[u8]| b.iter().filter(|&&c| c == b'"').count();
+    let mut quotes = count(carry) + count(chunk);
+    for (i, &c) in chunk.iter().enumerate().rev() {
+        match c {
+            b'"' => quotes -= 1,
+            b'\n' if quotes % 2 == 0 => return Some(i),
+            _ => {}
+        }
+    }
+    None
 }
 
 /// One ranged GET, retried a few times on errors object_store gave up on (it already retries
@@ -535,6 +649,97 @@ mod tests {
     }
 
     #[test]
+    fn pieces_end_at_newlines_outside_quotes() {
+        assert_eq!(last_record_end(b"", b"\"a\"\n\"b"), Some(3));
+        // The newline inside the quoted field is not a record end.
+        assert_eq!(last_record_end(b"", b"\"a\n"), None);
+        assert_eq!(last_record_end(b"\"x", b"y\n\"\n"), Some(3));
+        // `""` inside a quoted field keeps it open.
+        assert_eq!(last_record_end(b"", b"\"a\"\"\n\""), None);
+        assert_eq!(last_record_end(b"", b",,\n"), Some(2));
+    }
+
+    /// The parallel pieces give exactly the rows of one sequential decode, for every part
+    /// size (so every record, quote and `\r\n` is cut somewhere).
+    #[tokio::test]
+    async fn pieces_decoded_in_parallel_equal_one_sequential_decode() {
+        let mut data = b"\"id\",\"name\",\"x\"\r\n".to_vec();
+        for i in 0..300 {
+            let name = match i % 4 {
+                0 => String::new(),
+                1 => format!("multi\nline \"\"{i}\"\", with comma"),
+                2 => format!("plain {i}"),
+                _ => "\"\"".to_string(),
+            };
+            let x = if i % 5 == 0 {
+                String::new()
+            } else {
+                format!("\"{i}.25\"")
+            };
+            data.extend_from_slice(format!("\"{i}\",\"{name}\",{x}\r\n").as_bytes());
+        }
+        let expected = decode_all(&data, data.len(), 64).unwrap();
+        let expected = datafusion::arrow::compute::concat_batches(&schema(), &expected).unwrap();
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("p.csv");
+        store
+            .put(&path, PutPayload::from(data.clone()))
+            .await
+            .unwrap();
+        for part_size in [1, 2, 3, 7, 64, 1000, data.len() as u64] {
+            let opts = CsvReadOptions {
+                part_size,
+                concurrency: 3,
+                batch_size: 64,
+                decoders: 2,
+            };
+            let s = read_csv(
+                Arc::clone(&store),
+                path.clone(),
+                "m".into(),
+                schema(),
+                opts,
+                None,
+            )
+            .await
+            .unwrap();
+            let got: Vec<RecordBatch> = s.map(|b| b.unwrap()).collect().await;
+            let got = datafusion::arrow::compute::concat_batches(&schema(), &got).unwrap();
+            assert_eq!(got, expected, "part size {part_size}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_malformed_record_in_a_later_piece_names_its_offset() {
+        let mut data = b"\"id\",\"name\",\"x\"\n".to_vec();
+        for i in 0..100 {
+            data.extend_from_slice(format!("\"{i}\",\"n\",\"1.5\"\n").as_bytes());
+        }
+        data.extend_from_slice(b"\"1\",\"2\"\n");
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("bad.csv");
+        store.put(&path, PutPayload::from(data)).await.unwrap();
+        let opts = CsvReadOptions {
+            part_size: 256,
+            concurrency: 2,
+            batch_size: 10,
+            decoders: 2,
+        };
+        let s = read_csv(store, path, "s3://b/bad.csv".into(), schema(), opts, None)
+            .await
+            .unwrap();
+        let results: Vec<Result<RecordBatch>> = s.collect().await;
+        let err = results
+            .into_iter()
+            .find_map(|r| r.err())
+            .expect("an error")
+            .to_string();
+        assert!(err.contains("has 2 fields but 3 were expected"), "{err}");
+        assert!(err.contains("counted from byte"), "{err}");
+        assert!(err.contains("s3://b/bad.csv"), "{err}");
+    }
+
+    #[test]
     fn ranges_cover_the_object_exactly() {
         assert_eq!(split_ranges(0, 4), Vec::<Range<u64>>::new());
         assert_eq!(split_ranges(10, 4), vec![0..4, 4..8, 8..10]);
@@ -569,6 +774,7 @@ mod tests {
             part_size: 4096,
             concurrency: 2,
             batch_size: 100,
+            decoders: 2,
         };
         let mut s = read_csv(
             store,
@@ -607,6 +813,7 @@ mod tests {
             part_size: 5,
             concurrency: 3,
             batch_size: 2,
+            decoders: 3,
         };
         let s = read_csv(
             Arc::clone(&store),
@@ -619,7 +826,8 @@ mod tests {
         .await
         .unwrap();
         let batches: Vec<RecordBatch> = s.map(|b| b.unwrap()).collect().await;
-        assert_eq!(batches.len(), 2);
+        // Pieces end at record boundaries, so a batch may be short but never too long.
+        assert!(batches.iter().all(|b| b.num_rows() <= 2));
         check(&batches);
 
         let missing = read_csv(

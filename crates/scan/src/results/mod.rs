@@ -1,6 +1,8 @@
 //! Reading query results: the S3 CSV, GetQueryResults pages, or UNLOAD's Parquet files, chosen
-//! by `ResultFetcher` (Auto falls back from S3 to GetQueryResults when the result object is
-//! missing or access to it is denied, and from Unload when a column type cannot be unloaded).
+//! by `ResultFetcher`. Auto uses UNLOAD when table statistics expect at least
+//! `AutoUnloadMinRows` rows, else the result CSV; it falls back from S3 to GetQueryResults when
+//! the result object is missing or access to it is denied, and from UNLOAD to the CSV when a
+//! column type cannot be unloaded or there is no staging directory.
 
 pub(crate) mod csv;
 pub(crate) mod get_query_results;
@@ -33,9 +35,12 @@ pub(crate) async fn fetch(
     sql: String,
     schema: SchemaRef,
     metrics: QueryMetrics,
+    estimated_rows: Option<usize>,
 ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
     let fetcher = runner.result_fetcher();
-    if fetcher == ResultFetcher::Unload {
+    if fetcher == ResultFetcher::Unload
+        || (fetcher == ResultFetcher::Auto && large(runner.options(), estimated_rows))
+    {
         let staging = runner.staging().map(|s| s.to_string());
         match unload::unsupported_reason(&schema, staging.as_deref()) {
             None => match unload::run(
@@ -92,6 +97,17 @@ pub(crate) async fn fetch(
                 }
             }
         },
+    }
+}
+
+/// Whether Auto should read a result of `estimated_rows` through UNLOAD.
+fn large(
+    options: &datafusion_athena_config::ConnectionOptions,
+    estimated_rows: Option<usize>,
+) -> bool {
+    match (options.auto_unload_threshold(), estimated_rows) {
+        (Some(threshold), Some(rows)) => rows as u64 >= threshold,
+        _ => false,
     }
 }
 

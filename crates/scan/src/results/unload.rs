@@ -9,7 +9,7 @@ use bytes::Bytes;
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion::parquet::arrow::arrow_reader::ArrowReaderOptions;
+use datafusion::parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
 use datafusion::parquet::arrow::async_reader::{AsyncFileReader, ParquetRecordBatchStreamBuilder};
 use datafusion::parquet::errors::ParquetError;
 use datafusion::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
@@ -19,7 +19,7 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 use std::ops::Range;
 
-use super::split_s3_url;
+use super::{AbortOnDrop, split_s3_url};
 use crate::error::{Error, Result};
 use crate::metrics::QueryMetrics;
 use crate::runner::AthenaRunner;
@@ -168,36 +168,105 @@ pub(crate) async fn run(
         },
     };
     let batch_size = runner.csv.batch_size;
+    // Twice as many files as CPUs: while some wait for their bytes, others decode.
+    let files_in_flight = 2 * runner.csv.decoders.max(1);
     let bytes = metrics.bytes_fetched.clone();
     let target_schema = Arc::clone(&schema);
+    let file_schema = Arc::clone(&schema);
+    // Up to `files_in_flight` files are read and decoded at once, each by its own task feeding a
+    // two-batch channel; batches come out in file order.
     let stream = futures::stream::iter(files)
-        .then(move |(store, path)| {
-            let bytes = bytes.clone();
-            async move {
-                let meta = store.head(&path).await.map_err(|source| Error::S3 {
-                    location: path.to_string(),
-                    source,
-                })?;
-                bytes.add(meta.size as usize);
-                let reader = ObjectReader {
-                    store,
-                    path,
-                    size: meta.size,
-                };
-                let s = ParquetRecordBatchStreamBuilder::new(reader)
-                    .await?
-                    .with_batch_size(batch_size)
-                    .build()?;
-                Ok::<_, Error>(s.map_err(Error::from))
-            }
+        .map(move |(store, path)| {
+            futures::future::ready(read_file_in_task(
+                store,
+                path,
+                Arc::clone(&file_schema),
+                batch_size,
+                bytes.clone(),
+            ))
         })
-        .try_flatten()
+        .buffered(files_in_flight)
+        .flatten()
         .map(move |batch| {
             // Keep the cleanup guard alive as long as the stream.
             let _ = &cleanup;
             to_schema(batch?, &target_schema)
         });
     Ok(stream.boxed())
+}
+
+/// Reads one UNLOAD file on a spawned task (so several files decode in parallel), handing its
+/// batches over through a bounded channel. Dropping the returned stream stops the task.
+fn read_file_in_task(
+    store: Arc<dyn ObjectStore>,
+    path: Path,
+    target: SchemaRef,
+    batch_size: usize,
+    bytes: datafusion::physical_plan::metrics::Count,
+) -> BoxStream<'static, Result<RecordBatch>> {
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
+    let task = tokio::spawn(async move {
+        let opened = async {
+            let meta = store.head(&path).await.map_err(|source| Error::S3 {
+                location: path.to_string(),
+                source,
+            })?;
+            bytes.add(meta.size as usize);
+            let mut reader = ObjectReader {
+                store,
+                path,
+                size: meta.size,
+            };
+            let file =
+                ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new()).await?;
+            let metadata = read_as(&file, &target).unwrap_or(file);
+            Ok::<_, Error>(
+                ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
+                    .with_batch_size(batch_size)
+                    .build()?,
+            )
+        };
+        let mut batches = match opened.await {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = tx.send(Err(e)).await;
+                return;
+            }
+        };
+        while let Some(batch) = batches.next().await {
+            let failed = batch.is_err();
+            if tx.send(batch.map_err(Error::from)).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    futures::stream::unfold((rx, AbortOnDrop(task)), |(mut rx, task)| async move {
+        rx.recv().await.map(|b| (b, (rx, task)))
+    })
+    .boxed()
+}
+
+/// The reader metadata that decodes the file's columns straight into the target types (e.g.
+/// `Utf8` where the file's embedded Arrow schema says `Utf8View`), keeping the file's column
+/// names; `None` when the Parquet reader cannot produce those types (then [`to_schema`] casts).
+fn read_as(file: &ArrowReaderMetadata, target: &SchemaRef) -> Option<ArrowReaderMetadata> {
+    let fields = file.schema().fields();
+    if fields.len() != target.fields().len()
+        || fields
+            .iter()
+            .zip(target.fields())
+            .all(|(f, t)| f.data_type() == t.data_type())
+    {
+        return None;
+    }
+    let hint: Vec<_> = fields
+        .iter()
+        .zip(target.fields())
+        .map(|(f, t)| f.as_ref().clone().with_data_type(t.data_type().clone()))
+        .collect();
+    let options = ArrowReaderOptions::new()
+        .with_schema(Arc::new(datafusion::arrow::datatypes::Schema::new(hint)));
+    ArrowReaderMetadata::try_new(Arc::clone(file.metadata()), options).ok()
 }
 
 /// Reads one Parquet file through object_store (ranged GETs for the footer and the column

@@ -1,0 +1,449 @@
+//! Which logical plans Athena runs as one query with exactly DataFusion's answers.
+//!
+//! A sub-plan is pushed only when every node is on the allow-list below, every expression
+//! passes the filter rules of [`crate::check_pushable`] (evaluated against the node's input
+//! columns), and every scan reads an [`AthenaTable`] of the same connection. Beyond the filter
+//! rules, plans are refused for:
+//! - aggregates other than `count`, `sum`, `avg`, `min`, `max`, with an `ORDER BY`, or whose
+//!   result differs in Trino: `avg` of `real` (Trino answers `real`) and of decimals (Trino
+//!   keeps the argument's scale and rounds), `min`/`max` of floats (NaN ordering);
+//! - sort keys that are floats (NaN ordering), `DISTINCT ON`, null-aware anti joins other
+//!   than one-key `NOT IN`, joins that match NULL keys, grouping sets, window functions;
+//! - literals other than integers, strings, booleans, dates, decimals and finite doubles,
+//!   `LIKE` patterns with `\` (DataFusion's implicit escape), regex operators and
+//!   `IS [NOT] TRUE|FALSE|UNKNOWN` (spelled differently in the unparsed plan);
+//! - names that cannot be quoted, or two tables whose names end alike;
+//! - tables with filter pushdown turned off (they give the reference answers).
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::TableProvider;
+use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
+use datafusion::common::{Column, DFSchema, NullEquality, ScalarValue, TableReference};
+use datafusion::datasource::source_as_provider;
+use datafusion::logical_expr::expr::{AggregateFunction, AggregateFunctionParams};
+use datafusion::logical_expr::{
+    Aggregate, BinaryExpr, Distinct, Expr, FetchType, Join, JoinType, Limit, LogicalPlan, Operator,
+    SkipType, TableScan,
+};
+
+use crate::dialect::quote_identifier;
+use crate::exec::QueryExecutor;
+use crate::pushdown::{AthenaTableName, check_pushable};
+use crate::table::AthenaTable;
+
+/// Why a plan stays in DataFusion.
+pub(crate) type Refusal = String;
+
+/// What a pushable plan reads: the connection and the tables by their DataFusion names.
+#[derive(Debug, Default)]
+pub(crate) struct Reads {
+    /// The executor every scan shares.
+    pub(crate) executor: Option<Arc<dyn QueryExecutor>>,
+    /// DataFusion table reference and Athena name of every scanned table.
+    pub(crate) tables: Vec<(TableReference, AthenaTableName)>,
+    /// Athena name and schema of every scanned table.
+    pub(crate) schemas: Vec<(AthenaTableName, SchemaRef)>,
+    /// Whether the plan does relational work a single table scan cannot push (aggregate,
+    /// join, sort, distinct, union).
+    pub(crate) relational: bool,
+}
+
+/// Checks that Athena can run all of `plan` with DataFusion's answers; returns what it reads.
+pub(crate) fn check_plan(plan: &LogicalPlan) -> Result<Reads, Refusal> {
+    let mut reads = Reads::default();
+    walk(plan, &mut reads)?;
+    if reads.executor.is_none() {
+        return Err("the plan reads no Athena table".into());
+    }
+    Ok(reads)
+}
+
+fn walk(plan: &LogicalPlan, reads: &mut Reads) -> Result<(), Refusal> {
+    check_names(plan.schema())?;
+    match plan {
+        LogicalPlan::TableScan(scan) => return scan_leaf(scan, reads),
+        LogicalPlan::Projection(p) => {
+            for e in &p.expr {
+                check_with_subqueries(e, p.input.schema(), reads)?;
+            }
+        }
+        LogicalPlan::Filter(f) => check_with_subqueries(&f.predicate, f.input.schema(), reads)?,
+        LogicalPlan::Aggregate(a) => {
+            check_aggregate(a)?;
+            reads.relational = true;
+        }
+        LogicalPlan::Join(j) => {
+            check_join(j)?;
+            reads.relational = true;
+        }
+        LogicalPlan::Sort(s) => {
+            let schema = s.input.schema();
+            for sort in &s.expr {
+                if is_float(&type_of(&sort.expr, schema)?) {
+                    return Err("sorting by a float (NaN ordering differs)".into());
+                }
+                check_expr(&sort.expr, schema)?;
+            }
+            reads.relational = true;
+        }
+        LogicalPlan::Limit(l) => check_limit(l)?,
+        LogicalPlan::Distinct(Distinct::All(_)) | LogicalPlan::Union(_) => {
+            reads.relational = true;
+        }
+        LogicalPlan::SubqueryAlias(a) => check_reference(&a.alias)?,
+        other => {
+            return Err(format!(
+                "{} nodes stay in DataFusion",
+                other
+                    .display()
+                    .to_string()
+                    .split(':')
+                    .next()
+                    .unwrap_or("these")
+            ));
+        }
+    }
+    plan.inputs().into_iter().try_for_each(|p| walk(p, reads))
+}
+
+fn scan_leaf(scan: &TableScan, reads: &mut Reads) -> Result<(), Refusal> {
+    let provider = source_as_provider(&scan.source).map_err(|e| e.to_string())?;
+    let Some(table) = provider.downcast_ref::<AthenaTable>() else {
+        return Err(format!("{} is not an Athena table", scan.table_name));
+    };
+    if !table.filter_pushdown() {
+        return Err(format!(
+            "{} has filter pushdown off, so DataFusion computes its answers",
+            scan.table_name
+        ));
+    }
+    check_reference(&scan.table_name)?;
+    let executor = table.executor();
+    match &reads.executor {
+        Some(e) if !same_executor(e, executor) => {
+            return Err("the scans read different Athena connections".into());
+        }
+        Some(_) => {}
+        None => reads.executor = Some(Arc::clone(executor)),
+    }
+    let table_schema =
+        DFSchema::try_from(TableProvider::schema(table)).map_err(|e| e.to_string())?;
+    for filter in &scan.filters {
+        check_shapes(filter)?;
+        check_pushable(filter, &table_schema).map_err(|e| e.reason().to_string())?;
+    }
+    let name = table.name().clone();
+    for (other, other_name) in &reads.tables {
+        if other == &scan.table_name && other_name != &name {
+            return Err(format!("{} names two Athena tables", scan.table_name));
+        }
+        if other != &scan.table_name && other.table() == scan.table_name.table() {
+            return Err(format!(
+                "tables {other} and {} end in the same name",
+                scan.table_name
+            ));
+        }
+    }
+    reads
+        .schemas
+        .push((name.clone(), TableProvider::schema(table)));
+    reads.tables.push((scan.table_name.clone(), name));
+    Ok(())
+}
+
+/// Whether two executors are the same connection (the same object).
+pub(crate) fn same_executor(a: &Arc<dyn QueryExecutor>, b: &Arc<dyn QueryExecutor>) -> bool {
+    std::ptr::addr_eq(Arc::as_ptr(a), Arc::as_ptr(b))
+}
+
+fn check_reference(r: &TableReference) -> Result<(), Refusal> {
+    for part in r.to_vec() {
+        if quote_identifier(&part).is_none() {
+            return Err(format!("the name {part:?} cannot be quoted"));
+        }
+    }
+    Ok(())
+}
+
+/// Every output column and qualifier can be quoted, and the types decode from Athena's text.
+fn check_names(schema: &DFSchema) -> Result<(), Refusal> {
+    for (qualifier, field) in schema.iter() {
+        if let Some(q) = qualifier {
+            check_reference(q)?;
+        }
+        if quote_identifier(field.name()).is_none() {
+            return Err(format!(
+                "the column name {:?} cannot be quoted",
+                field.name()
+            ));
+        }
+        if !is_result_type(field.data_type()) {
+            return Err(format!(
+                "column {} has type {}, which is not read back from Athena",
+                field.name(),
+                field.data_type()
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn is_result_type(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Boolean
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::Float32
+            | DataType::Float64
+            | DataType::Utf8
+            | DataType::LargeUtf8
+            | DataType::Utf8View
+            | DataType::Date32
+            | DataType::Timestamp(_, None)
+    ) || matches!(t, DataType::Decimal128(p, s) if *p <= 38 && *s >= 0)
+}
+
+fn is_float(t: &DataType) -> bool {
+    matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64)
+}
+
+fn is_integer(t: &DataType) -> bool {
+    matches!(
+        t,
+        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64
+    )
+}
+
+fn type_of(e: &Expr, schema: &DFSchema) -> Result<DataType, Refusal> {
+    use datafusion::logical_expr::ExprSchemable;
+    e.get_type(schema)
+        .map_err(|err| format!("type of {e}: {err}"))
+}
+
+/// [`check_expr`], where uncorrelated scalar subqueries are allowed when Athena can run
+/// them: each is checked as a plan and stands in the filter rules as a column of its type.
+fn check_with_subqueries(e: &Expr, schema: &DFSchema, reads: &mut Reads) -> Result<(), Refusal> {
+    let mut refusal = None;
+    let mut extra = Vec::new();
+    let replaced = e
+        .clone()
+        .transform(|x| match x {
+            Expr::ScalarSubquery(sq) => {
+                if !sq.outer_ref_columns.is_empty() {
+                    refusal.get_or_insert_with(|| "correlated scalar subqueries".to_string());
+                } else if let Err(r) = walk(&sq.subquery, reads) {
+                    refusal.get_or_insert(r);
+                }
+                let name = format!("__athena_subquery_{}", extra.len());
+                let field = sq.subquery.schema().field(0);
+                extra.push(Field::new(&name, field.data_type().clone(), true));
+                Ok(Transformed::yes(Expr::Column(Column::new_unqualified(
+                    name,
+                ))))
+            }
+            other => Ok(Transformed::no(other)),
+        })
+        .map_err(|err| err.to_string())?
+        .data;
+    if let Some(r) = refusal {
+        return Err(r);
+    }
+    if extra.is_empty() {
+        return check_expr(e, schema);
+    }
+    let extra = DFSchema::try_from(Schema::new(extra)).map_err(|err| err.to_string())?;
+    let schema = schema.join(&extra).map_err(|err| err.to_string())?;
+    check_expr(&replaced, &schema)
+}
+
+/// Checks `e` (over `schema`, the node's input) with the filter rules, columns by position.
+pub(crate) fn check_expr(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
+    check_shapes(e)?;
+    let (renamed, flat) = positional(e, schema)?;
+    check_pushable(&renamed, &flat).map_err(|n| n.reason().to_string())
+}
+
+/// `e` with every column renamed to `c<index>` in `schema`, and that flat schema: the filter
+/// rules look columns up by unqualified name, which a join's two `n_name`s would confuse.
+fn positional(e: &Expr, schema: &DFSchema) -> Result<(Expr, DFSchema), Refusal> {
+    let renamed = e
+        .clone()
+        .transform(|x| match x {
+            Expr::Column(c) => {
+                let i = schema.index_of_column(&c)?;
+                Ok(Transformed::yes(Expr::Column(Column::new_unqualified(
+                    format!("c{i}"),
+                ))))
+            }
+            other => Ok(Transformed::no(other)),
+        })
+        .map_err(|err| err.to_string())?
+        .data;
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), f.is_nullable()))
+        .collect();
+    let flat = DFSchema::try_from(Schema::new(fields)).map_err(|err| err.to_string())?;
+    Ok((renamed, flat))
+}
+
+/// Refuses what the filter rules accept but the unparsed plan would spell differently.
+fn check_shapes(e: &Expr) -> Result<(), Refusal> {
+    let mut refusal = None;
+    let _ = e.apply(|x| {
+        let bad = match x {
+            Expr::IsTrue(_)
+            | Expr::IsFalse(_)
+            | Expr::IsNotTrue(_)
+            | Expr::IsNotFalse(_)
+            | Expr::IsUnknown(_)
+            | Expr::IsNotUnknown(_) => Some("IS [NOT] TRUE/FALSE/UNKNOWN".to_string()),
+            Expr::BinaryExpr(BinaryExpr {
+                op:
+                    Operator::RegexMatch
+                    | Operator::RegexNotMatch
+                    | Operator::RegexIMatch
+                    | Operator::RegexNotIMatch,
+                ..
+            }) => Some("regex operators".to_string()),
+            Expr::Like(like) => match like.pattern.as_ref() {
+                Expr::Literal(
+                    ScalarValue::Utf8(Some(p))
+                    | ScalarValue::LargeUtf8(Some(p))
+                    | ScalarValue::Utf8View(Some(p)),
+                    _,
+                ) if !p.contains('\\') && like.escape_char.is_none() => None,
+                _ => Some("LIKE with an escape or a pattern that is not a plain literal".into()),
+            },
+            Expr::Literal(v, _) if !is_plain_literal(v) => {
+                Some(format!("the literal {v} (type {})", v.data_type()))
+            }
+            _ => None,
+        };
+        match bad {
+            Some(b) => {
+                refusal = Some(b);
+                Ok(TreeNodeRecursion::Stop)
+            }
+            None => Ok(TreeNodeRecursion::Continue),
+        }
+    });
+    match refusal {
+        Some(r) => Err(format!("{r} stays in DataFusion")),
+        None => Ok(()),
+    }
+}
+
+/// Literals whose unparsed spelling means the same value in Trino.
+fn is_plain_literal(v: &ScalarValue) -> bool {
+    match v {
+        ScalarValue::Int8(_)
+        | ScalarValue::Int16(_)
+        | ScalarValue::Int32(_)
+        | ScalarValue::Int64(_)
+        | ScalarValue::Boolean(_)
+        | ScalarValue::Utf8(_)
+        | ScalarValue::LargeUtf8(_)
+        | ScalarValue::Utf8View(_)
+        | ScalarValue::Date32(_) => true,
+        ScalarValue::Decimal128(_, p, s) => *p <= 38 && *s >= 0,
+        ScalarValue::Float64(Some(f)) => f.is_finite(),
+        _ => false,
+    }
+}
+
+fn check_aggregate(a: &Aggregate) -> Result<(), Refusal> {
+    let schema = a.input.schema();
+    for g in &a.group_expr {
+        if matches!(g, Expr::GroupingSet(_)) {
+            return Err("grouping sets".into());
+        }
+        check_expr(g, schema)?;
+    }
+    for e in &a.aggr_expr {
+        let inner = match e {
+            Expr::Alias(alias) => alias.expr.as_ref(),
+            other => other,
+        };
+        let Expr::AggregateFunction(AggregateFunction { func, params }) = inner else {
+            return Err(format!("aggregate expression {e}"));
+        };
+        let AggregateFunctionParams {
+            args,
+            distinct: _,
+            filter,
+            order_by,
+            null_treatment,
+        } = params;
+        if !order_by.is_empty() || null_treatment.is_some() {
+            return Err(format!("{} with ORDER BY or NULL treatment", func.name()));
+        }
+        if let Some(f) = filter {
+            check_expr(f, schema)?;
+        }
+        let [arg] = args.as_slice() else {
+            return Err(format!("{} with {} arguments", func.name(), args.len()));
+        };
+        check_expr(arg, schema)?;
+        let t = type_of(arg, schema)?;
+        let ok = match func.name() {
+            "count" => true,
+            "sum" => is_integer(&t) || matches!(t, DataType::Float64 | DataType::Decimal128(..)),
+            "avg" => is_integer(&t) || t == DataType::Float64,
+            "min" | "max" => !is_float(&t) && t != DataType::Boolean,
+            _ => false,
+        };
+        if !ok {
+            return Err(format!("aggregate {}({t})", func.name()));
+        }
+    }
+    Ok(())
+}
+
+fn check_join(j: &Join) -> Result<(), Refusal> {
+    match j.join_type {
+        JoinType::Inner
+        | JoinType::Left
+        | JoinType::Right
+        | JoinType::Full
+        | JoinType::LeftSemi
+        | JoinType::LeftAnti => {}
+        other => return Err(format!("{other} joins")),
+    }
+    if j.null_aware && (j.join_type != JoinType::LeftAnti || j.on.len() != 1 || j.filter.is_some())
+    {
+        return Err("null-aware joins other than one-key NOT IN".into());
+    }
+    if j.null_equality != NullEquality::NullEqualsNothing {
+        return Err("joins where NULL keys match".into());
+    }
+    let both = j
+        .left
+        .schema()
+        .join(j.right.schema())
+        .map_err(|e| e.to_string())?;
+    for (l, r) in &j.on {
+        check_expr(&l.clone().eq(r.clone()), &both)?;
+    }
+    if let Some(f) = &j.filter {
+        check_expr(f, &both)?;
+    }
+    Ok(())
+}
+
+fn check_limit(l: &Limit) -> Result<(), Refusal> {
+    let skip = matches!(l.get_skip_type(), Ok(SkipType::Literal(_)));
+    let fetch = matches!(l.get_fetch_type(), Ok(FetchType::Literal(_)));
+    if skip && fetch {
+        Ok(())
+    } else {
+        Err("LIMIT or OFFSET that is not a constant".into())
+    }
+}

@@ -1,0 +1,7 @@
+//! TPC-H for the federation tests: data generated with `tpchgen` as Parquet, the 22 queries,
+//! and helpers to compare answers and size them.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod compare;
+pub mod data;
+pub mod queries;
