@@ -134,7 +134,9 @@ class Tally:
                 raw = pc.multiply(raw, 1000)
             elif unit != "ms":
                 raw = pc.divide(raw, {"us": 1000, "ns": 1_000_000}[unit])
-            v["ts_sum"] += pc.sum(raw).as_py() or 0
+            # Summed as decimal: ten million millisecond timestamps overflow int64.
+            total = pc.sum(pc.cast(raw, pa.decimal128(38, 0))).as_py()
+            v["ts_sum"] += int(total) if total is not None else 0
         else:
             self._slow("ts", ts, lambda t: (t - self.EPOCH) // self.MS)
         amount = col("amount")

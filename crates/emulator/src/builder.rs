@@ -266,7 +266,6 @@ impl EmulatorBuilder {
             log: RequestLog::default(),
             latencies: Mutex::new((self.queue_latency, self.run_latency)),
             active_tasks: Arc::new(AtomicUsize::new(0)),
-            _tempdir: tempdir,
         });
         let (tx, rx) = oneshot::channel::<()>();
         let router = crate::server::router(Arc::clone(&inner));
@@ -290,6 +289,7 @@ impl EmulatorBuilder {
             database,
             shutdown: Arc::new(Mutex::new(Some((tx, task)))),
             _runtime: Arc::new(RuntimeGuard(Some(runtime))),
+            _tempdir: Arc::new(tempdir),
         })
     }
 }
@@ -319,6 +319,10 @@ pub struct EmulatorHandle {
     database: String,
     shutdown: Arc<Mutex<Option<ServerTask>>>,
     _runtime: Arc<RuntimeGuard>,
+    /// The temporary storage directory (none with `storage_dir`), removed when the last handle
+    /// is dropped: after the runtime (declared above), and whether or not tasks still hold the
+    /// state, so an emulator dropped without `shutdown` leaves nothing in the temp directory.
+    _tempdir: Arc<Option<tempfile::TempDir>>,
 }
 
 impl fmt::Debug for EmulatorHandle {

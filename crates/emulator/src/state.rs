@@ -38,8 +38,6 @@ pub(crate) struct Inner {
     pub(crate) log: RequestLog,
     pub(crate) latencies: Mutex<(Duration, Duration)>,
     pub(crate) active_tasks: Arc<AtomicUsize>,
-    /// Keeps a temporary storage directory alive as long as the emulator.
-    pub(crate) _tempdir: Option<tempfile::TempDir>,
 }
 
 impl Inner {

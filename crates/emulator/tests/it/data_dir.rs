@@ -310,3 +310,32 @@ async fn a_single_database_becomes_the_connection_strings_database() {
     assert_eq!(database_of(emu.connection_string()), "default");
     emu.shutdown().await;
 }
+
+/// The temporary storage directory goes with the last handle, even when a query task still
+/// runs and `shutdown` was never called.
+#[tokio::test]
+async fn dropping_the_handle_removes_the_temporary_storage() {
+    let emu = Emulator::builder()
+        .latencies(
+            std::time::Duration::from_secs(30),
+            std::time::Duration::ZERO,
+        )
+        .credentials(AK, SK)
+        .start()
+        .await
+        .unwrap();
+    let dir = emu.storage_dir().to_path_buf();
+    let client = athena(&emu);
+    client
+        .start_query_execution()
+        .query_string("SELECT 1")
+        .send()
+        .await
+        .unwrap();
+    assert!(dir.is_dir());
+    let clone = emu.clone();
+    drop(emu);
+    assert!(dir.is_dir(), "a clone still holds the emulator");
+    drop(clone);
+    assert!(!dir.exists(), "{} left behind", dir.display());
+}
