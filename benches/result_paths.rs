@@ -26,13 +26,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Date32Array, Decimal128Array, Float64Array, Int64Array, RecordBatch,
-    StringBuilder, TimestampMillisecondArray,
+    ArrayRef, Date32Array, Decimal128Array, Float64Array, Int64Array, RecordBatch, StringBuilder,
+    TimestampMillisecondArray,
 };
-use datafusion::arrow::datatypes::{
-    DataType, Date32Type, Decimal128Type, Field, Float64Type, Int64Type, Schema, SchemaRef,
-    TimeUnit, TimestampMillisecondType,
-};
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use datafusion_athena_config::ConnectionOptions;
@@ -42,6 +39,11 @@ use datafusion_athena_scan::{
 };
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
+
+#[path = "support/tally.rs"]
+mod tally;
+
+use tally::Tally;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 type Result<T, E = BoxError> = std::result::Result<T, E>;
@@ -221,72 +223,15 @@ fn generate(data_dir: &Path, rows: usize) -> Result<Tally> {
     Ok(tally)
 }
 
-/// Order-independent fingerprint of a result: row count, sums and NULL / empty-string counts.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-struct Tally {
-    rows: u64,
-    id_sum: i128,
-    x_nulls: u64,
-    s_nulls: u64,
-    s_empty: u64,
-    s_bytes: u64,
-    day_sum: i64,
-    ts_sum: i128,
-    amount_sum: i128,
-}
-
+/// How a tally travels from a child process: its fields joined by `:`.
 impl Tally {
-    fn add(&mut self, b: &RecordBatch) -> Result<()> {
-        if b.num_columns() != 6 {
-            return Err(format!("expected 6 columns, got {}", b.num_columns()).into());
-        }
-        self.rows += b.num_rows() as u64;
-        let id = b
-            .column(0)
-            .as_primitive_opt::<Int64Type>()
-            .ok_or("id is not bigint")?;
-        self.id_sum += id.iter().flatten().map(i128::from).sum::<i128>();
-        let x = b
-            .column(1)
-            .as_primitive_opt::<Float64Type>()
-            .ok_or("x is not double")?;
-        self.x_nulls += x.null_count() as u64;
-        let s = b.column(2);
-        self.s_nulls += s.null_count() as u64;
-        // DataFusion's Parquet reader yields Utf8View by default.
-        let values: Box<dyn Iterator<Item = Option<&str>>> = match s.data_type() {
-            DataType::Utf8 => Box::new(s.as_string::<i32>().iter()),
-            DataType::Utf8View => Box::new(s.as_string_view().iter()),
-            other => return Err(format!("s is {other}, not varchar").into()),
-        };
-        for v in values.flatten() {
-            self.s_empty += u64::from(v.is_empty());
-            self.s_bytes += v.len() as u64;
-        }
-        let day = b
-            .column(3)
-            .as_primitive_opt::<Date32Type>()
-            .ok_or("day is not date")?;
-        self.day_sum += day.iter().flatten().map(i64::from).sum::<i64>();
-        let ts = b
-            .column(4)
-            .as_primitive_opt::<TimestampMillisecondType>()
-            .ok_or("ts is not timestamp(ms)")?;
-        self.ts_sum += ts.iter().flatten().map(i128::from).sum::<i128>();
-        let amount = b
-            .column(5)
-            .as_primitive_opt::<Decimal128Type>()
-            .ok_or("amount is not decimal")?;
-        self.amount_sum += amount.iter().flatten().sum::<i128>();
-        Ok(())
-    }
-
     fn to_field(self) -> String {
         format!(
-            "{}:{}:{}:{}:{}:{}:{}:{}:{}",
+            "{}:{}:{}:{}:{}:{}:{}:{}:{}:{}",
             self.rows,
             self.id_sum,
             self.x_nulls,
+            self.x4_sum,
             self.s_nulls,
             self.s_empty,
             self.s_bytes,
@@ -298,19 +243,20 @@ impl Tally {
 
     fn from_field(s: &str) -> Result<Self> {
         let p: Vec<&str> = s.split(':').collect();
-        if p.len() != 9 {
+        if p.len() != 10 {
             return Err(format!("bad tally {s:?}").into());
         }
         Ok(Self {
             rows: p[0].parse()?,
             id_sum: p[1].parse()?,
             x_nulls: p[2].parse()?,
-            s_nulls: p[3].parse()?,
-            s_empty: p[4].parse()?,
-            s_bytes: p[5].parse()?,
-            day_sum: p[6].parse()?,
-            ts_sum: p[7].parse()?,
-            amount_sum: p[8].parse()?,
+            x4_sum: p[3].parse()?,
+            s_nulls: p[4].parse()?,
+            s_empty: p[5].parse()?,
+            s_bytes: p[6].parse()?,
+            day_sum: p[7].parse()?,
+            ts_sum: p[8].parse()?,
+            amount_sum: p[9].parse()?,
         })
     }
 }
