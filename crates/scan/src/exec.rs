@@ -27,6 +27,7 @@ use futures::{StreamExt, TryStreamExt};
 
 use crate::key_filter::{MAX_QUERY_BYTES, key_filter_sql};
 use crate::metrics::QueryMetrics;
+use crate::parameters::{Parameter, fill};
 use crate::pushdown::{AthenaTableName, NotPushable, ScanShape, scan_sql};
 
 /// Runs one Athena SQL statement and streams its rows as record batches of `schema`.
@@ -119,6 +120,8 @@ pub struct AthenaExec {
     /// The statement sent with join key filters added (set when the stream starts).
     sent_sql: Arc<Mutex<Option<String>>>,
     statistics: Option<Arc<Statistics>>,
+    /// Scalar subqueries computed before the statement is sent (this node's children).
+    parameters: Vec<Parameter>,
 }
 
 impl AthenaExec {
@@ -146,6 +149,7 @@ impl AthenaExec {
             key_filter_sent: Arc::new(Mutex::new(KeyFilterSent::Pending)),
             sent_sql: Arc::new(Mutex::new(None)),
             statistics: None,
+            parameters: Vec::new(),
         }
     }
 
@@ -271,6 +275,14 @@ impl AthenaExec {
         &self.sql
     }
 
+    /// Values computed before the statement is sent: each parameter's plan runs first (they
+    /// are this node's children) and its single value replaces its marker in the SQL as a
+    /// typed literal (see [`Parameter`]).
+    pub fn with_parameters(mut self, parameters: Vec<Parameter>) -> Self {
+        self.parameters = parameters;
+        self
+    }
+
     /// The executor the SQL is sent through.
     pub fn executor(&self) -> &Arc<dyn QueryExecutor> {
         &self.executor
@@ -335,7 +347,7 @@ impl ExecutionPlan for AthenaExec {
     }
 
     fn children(&self) -> Vec<&Arc<dyn ExecutionPlan>> {
-        vec![]
+        self.parameters.iter().map(|p| &p.plan).collect()
     }
 
     fn apply_expressions(
@@ -398,19 +410,27 @@ impl ExecutionPlan for AthenaExec {
         self: Arc<Self>,
         children: Vec<Arc<dyn ExecutionPlan>>,
     ) -> Result<Arc<dyn ExecutionPlan>> {
-        if children.is_empty() {
-            Ok(self)
-        } else {
-            Err(DataFusionError::Internal(
-                "AthenaExec is a leaf and takes no children".into(),
-            ))
+        if children.len() != self.parameters.len() {
+            return Err(DataFusionError::Internal(format!(
+                "AthenaExec has {} parameter plans, given {} children",
+                self.parameters.len(),
+                children.len()
+            )));
         }
+        if children.is_empty() {
+            return Ok(self);
+        }
+        let mut node = Arc::unwrap_or_clone(self);
+        for (p, plan) in node.parameters.iter_mut().zip(children) {
+            p.plan = plan;
+        }
+        Ok(Arc::new(node))
     }
 
     fn execute(
         &self,
         partition: usize,
-        _context: Arc<TaskContext>,
+        context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         if partition != 0 {
             return Err(DataFusionError::Internal(format!(
@@ -420,6 +440,23 @@ impl ExecutionPlan for AthenaExec {
         let metrics = QueryMetrics::new(&self.metrics, partition);
         let output_rows = metrics.output_rows.clone();
         let batches: SendableRecordBatchStream = match self.answer {
+            Answer::Rows if !self.parameters.is_empty() => {
+                let node = self.clone();
+                let started = async move {
+                    let sql = fill(&node.sql, &node.parameters, context).await?;
+                    *node.sent_sql.lock().unwrap_or_else(|e| e.into_inner()) = Some(sql.clone());
+                    node.executor.execute_with_estimate(
+                        &sql,
+                        Arc::clone(&node.schema),
+                        metrics,
+                        node.estimated_rows(),
+                    )
+                };
+                Box::pin(RecordBatchStreamAdapter::new(
+                    Arc::clone(&self.schema),
+                    futures::stream::once(started).try_flatten(),
+                ))
+            }
             Answer::Rows if !self.dynamic_filters.is_empty() => {
                 // The SQL is written when the stream is first polled: by then the join that
                 // fills the filter has loaded its build side.

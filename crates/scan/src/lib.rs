@@ -8,6 +8,7 @@ mod exec;
 mod federation;
 mod key_filter;
 mod metrics;
+mod parameters;
 mod pushdown;
 mod results;
 mod runner;
@@ -28,6 +29,7 @@ pub use federation::{
 };
 pub use key_filter::{MAX_QUERY_BYTES, key_filter_sql};
 pub use metrics::{QueryMetrics, QueryStatus, TextMetric};
+pub use parameters::Parameter;
 pub use pushdown::{
     AthenaTableName, NotPushable, ScanShape, can_push, check_pushable, filter_to_sql, scan_sql,
 };

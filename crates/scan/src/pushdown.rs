@@ -5,7 +5,9 @@
 //! - Floats: DataFusion orders them totally (`NaN` is the largest value and equals itself,
 //!   `-0.0 < 0.0`), Trino follows IEEE (`NaN` compares false, `-0.0 = 0.0`). So `<`, `>`,
 //!   `BETWEEN`, `IS DISTINCT FROM` on floats are not pushed; `=`, `<>` and `IN` are, when the
-//!   other side is a finite non-zero float literal.
+//!   other side is a finite non-zero float literal. Comparisons are pushed when both sides are
+//!   *tame* ([`FloatBounds`]): computed from integers, decimals and finite literals by `+`,
+//!   `-`, `*` in a way that can give neither NaN, an infinity, nor `-0.0`.
 //! - `LIKE`: DataFusion always treats `\` as the escape character. The pattern (a literal) is
 //!   rewritten into an equivalent Trino pattern with an explicit `ESCAPE '\'` when needed.
 //!   `ILIKE` and `SIMILAR TO` do not exist in Trino.
@@ -13,6 +15,8 @@
 //! - Casts: only the value-preserving ones (widening numbers, dates to timestamps, finer
 //!   timestamp units, integers/booleans/dates to `VARCHAR`); Trino rounds where Arrow
 //!   truncates (`CAST(2.7 AS INTEGER)`), and prints doubles and timestamps differently.
+//!   Decimals to `DOUBLE` are pushed as Arrow computes them: the unscaled integer rounded to
+//!   a double, divided by `10^scale` (see [`exact_decimal_casts`]).
 //! - `IS [NOT] TRUE|FALSE|UNKNOWN` become `coalesce(...)` / `IS [NOT] NULL`.
 
 use std::fmt;
@@ -86,6 +90,8 @@ pub fn check_pushable(filter: &Expr, schema: &DFSchema) -> Result<(), NotPushabl
 pub fn filter_to_sql(filter: &Expr, schema: &DFSchema) -> Result<String, NotPushable> {
     let filter = unqualify(filter);
     check(&filter, schema)?;
+    let filter = exact_decimal_casts(filter, schema)
+        .map_err(|e| NotPushable::new(format!("rewriting decimal casts: {e}")))?;
     let mut values = Vec::new();
     let prepared = prepare(&filter, &mut values);
     let mut sql = Unparser::new(&AthenaDialect)
@@ -313,7 +319,10 @@ fn check(expr: &Expr, schema: &DFSchema) -> Check {
         Expr::Between(Between {
             expr, low, high, ..
         }) => {
-            if is_float(&type_of(expr, schema)?) {
+            let tame = [expr, low, high]
+                .iter()
+                .all(|e| FloatBounds::of(e, schema).is_some());
+            if is_float(&type_of(expr, schema)?) && !tame {
                 return not_pushed("BETWEEN on floats (NaN ordering differs)");
             }
             check(expr, schema)?;
@@ -372,6 +381,10 @@ fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
     let rt = type_of(right, schema)?;
     match op {
         Operator::And | Operator::Or => {}
+        _ if (is_float(&lt) || is_float(&rt))
+            && is_comparison(*op)
+            && FloatBounds::of(left, schema).is_some()
+            && FloatBounds::of(right, schema).is_some() => {}
         Operator::Eq | Operator::NotEq => {
             if (is_float(&lt) || is_float(&rt))
                 && !(is_plain_float_literal(left) || is_plain_float_literal(right))
@@ -414,6 +427,145 @@ fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
     }
     check(left, schema)?;
     check(right, schema)
+}
+
+fn is_comparison(op: Operator) -> bool {
+    matches!(
+        op,
+        Operator::Eq
+            | Operator::NotEq
+            | Operator::Lt
+            | Operator::LtEq
+            | Operator::Gt
+            | Operator::GtEq
+            | Operator::IsDistinctFrom
+            | Operator::IsNotDistinctFrom
+    )
+}
+
+/// Field metadata key holding a float column's [`FloatBounds`] (set by federation for columns
+/// computed from exact numbers).
+pub(crate) const FLOAT_BOUNDS_KEY: &str = "datafusion_athena.float_bounds";
+
+/// What is known of a *tame* double: never NaN, infinite or `-0.0`, and computed bit for bit
+/// alike by Arrow and Trino (IEEE `+ - *` of values converted exactly). Two tame doubles
+/// compare alike in both engines.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct FloatBounds {
+    /// No value's magnitude is larger.
+    max: f64,
+    /// No non-zero value's magnitude is smaller.
+    min_nonzero: f64,
+    /// Whether a value can be negative.
+    negative: bool,
+    /// Whether a value can be zero (always `+0.0`).
+    zero: bool,
+}
+
+impl FloatBounds {
+    /// Magnitudes kept away from overflow and underflow.
+    const LIMIT: f64 = 1e300;
+
+    fn checked(self) -> Option<Self> {
+        (self.max <= Self::LIMIT && self.min_nonzero >= 1.0 / Self::LIMIT).then_some(self)
+    }
+
+    /// The bounds of `e`, a float expression over `schema`, when it is tame.
+    pub(crate) fn of(e: &Expr, schema: &DFSchema) -> Option<Self> {
+        match e {
+            Expr::Alias(a) => Self::of(&a.expr, schema),
+            Expr::Column(c) => schema
+                .field_with_unqualified_name(&c.name)
+                .ok()?
+                .metadata()
+                .get(FLOAT_BOUNDS_KEY)
+                .and_then(|text| Self::parse(text)),
+            Expr::Literal(ScalarValue::Float64(Some(v)), _) => {
+                if !v.is_finite() || (*v == 0.0 && v.is_sign_negative()) {
+                    return None;
+                }
+                Self {
+                    max: v.abs(),
+                    min_nonzero: if *v == 0.0 { f64::MAX } else { v.abs() },
+                    negative: *v < 0.0,
+                    zero: *v == 0.0,
+                }
+                .checked()
+            }
+            Expr::Cast(Cast { expr: inner, field }) if field.data_type() == &DataType::Float64 => {
+                match inner.get_type(schema).ok()? {
+                    t if is_signed_int(&t) => Some(Self {
+                        max: 9.3e18,
+                        min_nonzero: 1.0,
+                        negative: true,
+                        zero: true,
+                    }),
+                    // Exact in both engines (see `exact_decimal_casts`).
+                    DataType::Decimal128(p, s) if (0..=18).contains(&s) => Self {
+                        max: 10_f64.powi(i32::from(p) - i32::from(s)),
+                        min_nonzero: 10_f64.powi(-i32::from(s)),
+                        negative: true,
+                        zero: true,
+                    }
+                    .checked(),
+                    _ => None,
+                }
+            }
+            Expr::Negative(inner) => {
+                let b = Self::of(inner, schema)?;
+                // -(+0.0) is -0.0.
+                (!b.zero).then_some(Self {
+                    negative: true,
+                    ..b
+                })
+            }
+            Expr::BinaryExpr(BinaryExpr { left, op, right }) => {
+                let (a, b) = (Self::of(left, schema)?, Self::of(right, schema)?);
+                match op {
+                    // IEEE sums are -0.0 only from -0.0 operands; a non-zero exact sum of
+                    // two doubles is at least half the smaller operand's ulp.
+                    Operator::Plus | Operator::Minus => Self {
+                        max: a.max + b.max,
+                        min_nonzero: a.min_nonzero.min(b.min_nonzero) * f64::EPSILON / 2.0,
+                        negative: *op == Operator::Minus || a.negative || b.negative,
+                        zero: true,
+                    }
+                    .checked(),
+                    // A product is -0.0 when one factor is zero and the other negative.
+                    Operator::Multiply if !((a.zero && b.negative) || (b.zero && a.negative)) => {
+                        Self {
+                            max: a.max * b.max,
+                            min_nonzero: a.min_nonzero * b.min_nonzero,
+                            negative: a.negative || b.negative,
+                            zero: a.zero || b.zero,
+                        }
+                        .checked()
+                    }
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
+    }
+
+    /// The metadata text of these bounds.
+    pub(crate) fn to_text(self) -> String {
+        format!(
+            "{:e},{:e},{},{}",
+            self.max, self.min_nonzero, self.negative, self.zero
+        )
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let mut parts = text.split(',');
+        let b = Self {
+            max: parts.next()?.parse().ok()?,
+            min_nonzero: parts.next()?.parse().ok()?,
+            negative: parts.next()?.parse().ok()?,
+            zero: parts.next()?.parse().ok()?,
+        };
+        parts.next().is_none().then_some(b).and_then(Self::checked)
+    }
 }
 
 fn check_like(like: &Like, schema: &DFSchema) -> Check {
@@ -490,6 +642,45 @@ fn unit_rank(u: &TimeUnit) -> u8 {
     }
 }
 
+/// Decimal digits below which a decimal's unscaled value is exact as a double (`< 2^53`).
+const EXACT_DOUBLE_DIGITS: u8 = 15;
+
+/// `e` with every `CAST(d AS DOUBLE)` of a decimal wider than 15 digits written the way Arrow
+/// computes it, `CAST(CAST(d * 10^s AS DECIMAL(38,0)) AS DOUBLE) / 10^s`: Arrow rounds the
+/// unscaled integer to a double and divides by `10^s` (two roundings), where Trino rounds a
+/// wide decimal to the nearest double once. Both round an integer to the nearest double
+/// alike, and divide alike. (Narrower decimals are exact as doubles, so both agree already.)
+pub(crate) fn exact_decimal_casts(e: Expr, schema: &DFSchema) -> datafusion::error::Result<Expr> {
+    e.transform_up(|x| {
+        let Expr::Cast(Cast { expr: inner, field }) = &x else {
+            return Ok(Transformed::no(x));
+        };
+        let (DataType::Float64, DataType::Decimal128(p, s)) =
+            (field.data_type(), inner.get_type(schema)?)
+        else {
+            return Ok(Transformed::no(x));
+        };
+        let Ok(s) = u32::try_from(s) else {
+            return Ok(Transformed::no(x));
+        };
+        if p <= EXACT_DOUBLE_DIGITS || s > 18 {
+            return Ok(Transformed::no(x));
+        }
+        let scale_up = Expr::Literal(ScalarValue::Int64(Some(10_i64.pow(s))), None);
+        let unscaled = Expr::Cast(Cast::new(
+            Box::new(inner.as_ref().clone() * scale_up),
+            DataType::Decimal128(38, 0),
+        ));
+        let double = Expr::Cast(Cast::new(Box::new(unscaled), DataType::Float64));
+        let divisor = Expr::Literal(
+            ScalarValue::Float64(Some(10_f64.powi(s.cast_signed()))),
+            None,
+        );
+        Ok(Transformed::yes(double / divisor))
+    })
+    .map(|t| t.data)
+}
+
 /// Casts whose result is the same value in Arrow and in Trino.
 fn is_exact_cast(from: &DataType, to: &DataType) -> bool {
     use DataType::*;
@@ -502,7 +693,8 @@ fn is_exact_cast(from: &DataType, to: &DataType) -> bool {
         (Float32, Float64) => true,
         (a, Decimal128(p, s)) if is_signed_int(a) => *p <= 38 && *s >= 0,
         (Decimal128(_, s1), Decimal128(p2, s2)) => *p2 <= 38 && s2 >= s1,
-        (Decimal128(p, s), Float64) => *p <= 15 && *s >= 0,
+        // Wider ones are rewritten by `exact_decimal_casts`; `10^s` is exact up to 10^18.
+        (Decimal128(_, s), Float64) => (0..=18).contains(s),
         (Date32, Timestamp(_, None)) => true,
         (Timestamp(a, None), Timestamp(b, None)) => unit_rank(b) >= unit_rank(a),
         (Timestamp(_, None), Date32) => true,
@@ -792,6 +984,7 @@ mod tests {
                 DataType::List(Arc::new(Field::new("item", DataType::Int32, true))),
                 true,
             ),
+            Field::new("w", DataType::Decimal128(30, 4), true),
         ]);
         DFSchema::try_from(schema).expect("schema")
     }
@@ -1190,5 +1383,101 @@ mod tests {
         assert_eq!(parenthesise("(a OR b)"), "(a OR b)");
         assert_eq!(parenthesise("(')' = \"(\")"), "(')' = \"(\")");
         assert_eq!(parenthesise("x IS NULL"), "(x IS NULL)");
+    }
+
+    #[test]
+    fn tame_doubles_compare_in_athena() {
+        let i = || cast(ident("i"), DataType::Float64);
+        let half_p = || lit(0.5) * cast(ident("p"), DataType::Float64);
+        // Integers and decimals as doubles, scaled by finite literals: never NaN nor -0.0.
+        assert_eq!(sql(i().gt(lit(1.5))), "(CAST(\"i\" AS DOUBLE) > 1.5E0)");
+        assert_eq!(
+            sql(i().lt_eq(half_p() + i())),
+            "(CAST(\"i\" AS DOUBLE) <= ((5E-1 * CAST(\"p\" AS DOUBLE)) + CAST(\"i\" AS DOUBLE)))"
+        );
+        assert!(sql(i().between(lit(1.0), half_p())).contains("BETWEEN"));
+        assert!(sql(i().eq(half_p())).contains(" = "));
+        // A float column can hold NaN.
+        assert!(refused(ident("f").gt(i())).contains("floats"));
+        assert!(refused(ident("f").between(lit(1.0), lit(2.0))).contains("floats"));
+        // -0.5 * 0.0 is -0.0, which DataFusion orders below 0.0 and Trino does not.
+        assert!(refused(i().gt(lit(-0.5) * i())).contains("floats"));
+        assert!(refused(i().gt(Expr::Negative(Box::new(i())))).contains("floats"));
+        // Divisions make infinities; REAL values are not followed.
+        assert!(refused(i().gt(i() / lit(3.0))).contains("floats"));
+        assert!(refused(i().gt(cast(ident("r"), DataType::Float64))).contains("floats"));
+        // Products that could overflow to infinity are not tame.
+        let big = || lit(1e200) * i();
+        assert!(refused(big().gt(big() * big())).contains("floats"));
+    }
+
+    #[test]
+    fn wide_decimals_become_doubles_as_arrow_computes_them() {
+        assert_eq!(
+            sql(cast(ident("w"), DataType::Float64).gt(lit(1.5))),
+            "((CAST(CAST((\"w\" * 10000) AS DECIMAL(38,0)) AS DOUBLE) / 1E4) > 1.5E0)"
+        );
+        // Ten digits are exact as a double already.
+        assert_eq!(
+            sql(cast(ident("p"), DataType::Float64).gt(lit(1.5))),
+            "(CAST(\"p\" AS DOUBLE) > 1.5E0)"
+        );
+    }
+
+    /// The rewritten cast, run by DataFusion (as the emulator does), is bit for bit Arrow's
+    /// cast, also where the unscaled value is beyond 2^53 and Arrow rounds twice.
+    #[tokio::test]
+    async fn the_rewritten_decimal_cast_equals_arrows() {
+        use datafusion::arrow::array::{AsArray, Decimal128Array, RecordBatch};
+        use datafusion::arrow::datatypes::Float64Type;
+        use datafusion::prelude::SessionContext;
+
+        let unscaled = [
+            0_i128,
+            1,
+            -1,
+            12_345_678_901_234_567_890_123_456_789,
+            -98_765_432_109_876_543_210_987,
+            (1 << 53) + 1,
+            (1 << 60) + 12_345,
+            999_999_999_999_999_999_999_999_999_999,
+        ];
+        let values = Decimal128Array::from(unscaled.to_vec())
+            .with_precision_and_scale(30, 4)
+            .expect("decimal");
+        let table = Schema::new(vec![Field::new("w", DataType::Decimal128(30, 4), true)]);
+        let batch = RecordBatch::try_new(Arc::new(table), vec![Arc::new(values)]).expect("batch");
+        let ctx = SessionContext::new();
+        ctx.register_batch("t", batch).expect("register");
+        let rewritten = filter_to_sql(&cast(ident("w"), DataType::Float64).gt(lit(1.5)), &schema())
+            .expect("sql");
+        let rewritten = rewritten
+            .strip_prefix('(')
+            .and_then(|s| s.strip_suffix(" > 1.5E0)"))
+            .unwrap_or_else(|| panic!("{rewritten}"));
+        let query = format!("SELECT CAST(\"w\" AS DOUBLE), {rewritten} FROM t");
+        let batches = ctx
+            .sql(&query)
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("run");
+        let mut compared = 0;
+        for b in &batches {
+            let (direct, pushed) = (
+                b.column(0).as_primitive::<Float64Type>(),
+                b.column(1).as_primitive::<Float64Type>(),
+            );
+            for row in 0..b.num_rows() {
+                assert_eq!(
+                    direct.value(row).to_bits(),
+                    pushed.value(row).to_bits(),
+                    "{query}: row {row}"
+                );
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, unscaled.len());
     }
 }

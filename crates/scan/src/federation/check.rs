@@ -14,6 +14,12 @@
 //!   `IS [NOT] TRUE|FALSE|UNKNOWN` (spelled differently in the unparsed plan);
 //! - names that cannot be quoted, or two tables whose names end alike;
 //! - tables with filter pushdown turned off (they give the reference answers).
+//!
+//! An uncorrelated scalar subquery that Athena cannot answer exactly (or that reads another
+//! connection) does not refuse the plan: it becomes a *parameter*, computed first (locally, or
+//! partly in Athena), whose value is written into the statement as a typed literal. Its type
+//! must be one whose literal means the same value in Trino: integers, decimals, strings,
+//! booleans and dates.
 
 use std::sync::Arc;
 
@@ -25,19 +31,19 @@ use datafusion::datasource::source_as_provider;
 use datafusion::logical_expr::expr::{AggregateFunction, AggregateFunctionParams};
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, Distinct, Expr, FetchType, Join, JoinType, Limit, LogicalPlan, Operator,
-    SkipType, TableScan,
+    SkipType, Subquery, TableScan,
 };
 
 use crate::dialect::quote_identifier;
 use crate::exec::QueryExecutor;
-use crate::pushdown::{AthenaTableName, check_pushable};
+use crate::pushdown::{AthenaTableName, FLOAT_BOUNDS_KEY, FloatBounds, check_pushable};
 use crate::table::AthenaTable;
 
 /// Why a plan stays in DataFusion.
 pub(crate) type Refusal = String;
 
 /// What a pushable plan reads: the connection and the tables by their DataFusion names.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Reads {
     /// The executor every scan shares.
     pub(crate) executor: Option<Arc<dyn QueryExecutor>>,
@@ -46,8 +52,11 @@ pub(crate) struct Reads {
     /// Athena name and schema of every scanned table.
     pub(crate) schemas: Vec<(AthenaTableName, SchemaRef)>,
     /// Whether the plan does relational work a single table scan cannot push (aggregate,
-    /// join, sort, distinct, union).
+    /// join, sort, distinct, union) or has parameters.
     pub(crate) relational: bool,
+    /// Uncorrelated scalar subqueries computed before the statement is sent, their values
+    /// written into it (see the module documentation).
+    pub(crate) parameters: Vec<Subquery>,
 }
 
 /// Checks that Athena can run all of `plan` with DataFusion's answers; returns what it reads.
@@ -62,14 +71,17 @@ pub(crate) fn check_plan(plan: &LogicalPlan) -> Result<Reads, Refusal> {
 
 fn walk(plan: &LogicalPlan, reads: &mut Reads) -> Result<(), Refusal> {
     check_names(plan.schema())?;
+    // Inputs first: a scalar subquery over another connection is then known to be one.
+    plan.inputs().into_iter().try_for_each(|p| walk(p, reads))?;
     match plan {
         LogicalPlan::TableScan(scan) => return scan_leaf(scan, reads),
         LogicalPlan::Projection(p) => {
+            let input = annotated(&p.input);
             for e in &p.expr {
-                check_with_subqueries(e, p.input.schema(), reads)?;
+                check_with_subqueries(e, &input, reads)?;
             }
         }
-        LogicalPlan::Filter(f) => check_with_subqueries(&f.predicate, f.input.schema(), reads)?,
+        LogicalPlan::Filter(f) => check_with_subqueries(&f.predicate, &annotated(&f.input), reads)?,
         LogicalPlan::Aggregate(a) => {
             check_aggregate(a)?;
             reads.relational = true;
@@ -105,7 +117,7 @@ fn walk(plan: &LogicalPlan, reads: &mut Reads) -> Result<(), Refusal> {
             ));
         }
     }
-    plan.inputs().into_iter().try_for_each(|p| walk(p, reads))
+    Ok(())
 }
 
 fn scan_leaf(scan: &TableScan, reads: &mut Reads) -> Result<(), Refusal> {
@@ -236,8 +248,23 @@ fn check_with_subqueries(e: &Expr, schema: &DFSchema, reads: &mut Reads) -> Resu
             Expr::ScalarSubquery(sq) => {
                 if !sq.outer_ref_columns.is_empty() {
                     refusal.get_or_insert_with(|| "correlated scalar subqueries".to_string());
-                } else if let Err(r) = walk(&sq.subquery, reads) {
-                    refusal.get_or_insert(r);
+                } else {
+                    // Inline when Athena can run it too, else compute it first.
+                    let mut inner = reads.clone();
+                    match walk(&sq.subquery, &mut inner) {
+                        Ok(()) => *reads = inner,
+                        Err(r) => match parameter_refusal(&sq) {
+                            None => {
+                                if !reads.parameters.contains(&sq) {
+                                    reads.parameters.push(sq.clone());
+                                }
+                                reads.relational = true;
+                            }
+                            Some(p) => {
+                                refusal.get_or_insert(format!("{r}; as a parameter: {p}"));
+                            }
+                        },
+                    }
                 }
                 let name = format!("__athena_subquery_{}", extra.len());
                 let field = sq.subquery.schema().field(0);
@@ -259,6 +286,30 @@ fn check_with_subqueries(e: &Expr, schema: &DFSchema, reads: &mut Reads) -> Resu
     let extra = DFSchema::try_from(Schema::new(extra)).map_err(|err| err.to_string())?;
     let schema = schema.join(&extra).map_err(|err| err.to_string())?;
     check_expr(&replaced, &schema)
+}
+
+/// Why the value of `sq` cannot be written into a statement as a literal, if it cannot.
+fn parameter_refusal(sq: &Subquery) -> Option<Refusal> {
+    let fields = sq.subquery.schema().fields();
+    let [field] = fields.as_ref() else {
+        return Some(format!("the subquery answers {} columns", fields.len()));
+    };
+    let ok = match field.data_type() {
+        t if is_integer(t) => true,
+        DataType::Boolean
+        | DataType::Utf8
+        | DataType::LargeUtf8
+        | DataType::Utf8View
+        | DataType::Date32 => true,
+        DataType::Decimal128(p, s) => *p <= 38 && *s >= 0,
+        _ => false,
+    };
+    (!ok).then(|| {
+        format!(
+            "values of type {} are not sent as literals",
+            field.data_type()
+        )
+    })
 }
 
 /// Checks `e` (over `schema`, the node's input) with the filter rules, columns by position.
@@ -288,10 +339,94 @@ fn positional(e: &Expr, schema: &DFSchema) -> Result<(Expr, DFSchema), Refusal> 
         .fields()
         .iter()
         .enumerate()
-        .map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), f.is_nullable()))
+        .map(|(i, f)| {
+            Field::new(format!("c{i}"), f.data_type().clone(), f.is_nullable())
+                .with_metadata(f.metadata().clone())
+        })
         .collect();
     let flat = DFSchema::try_from(Schema::new(fields)).map_err(|err| err.to_string())?;
     Ok((renamed, flat))
+}
+
+/// `plan`'s output schema, with the [`FloatBounds`] of its tame float columns in their
+/// metadata: comparisons of such columns are pushed (see [`crate::check_pushable`]).
+fn annotated(plan: &LogicalPlan) -> DFSchema {
+    let schema = plan.schema();
+    let bounds = column_bounds(plan);
+    if bounds.len() != schema.fields().len() || bounds.iter().all(Option::is_none) {
+        return schema.as_ref().clone();
+    }
+    let fields = schema
+        .iter()
+        .zip(bounds)
+        .map(|((qualifier, field), b)| {
+            let mut field = field.as_ref().clone();
+            let mut metadata = field.metadata().clone();
+            metadata.remove(FLOAT_BOUNDS_KEY);
+            if let Some(b) = b {
+                metadata.insert(FLOAT_BOUNDS_KEY.to_string(), b.to_text());
+            }
+            field = field.with_metadata(metadata);
+            (qualifier.cloned(), Arc::new(field))
+        })
+        .collect();
+    DFSchema::new_with_metadata(fields, schema.metadata().clone())
+        .unwrap_or_else(|_| schema.as_ref().clone())
+}
+
+/// The bounds of each output column of `plan` that is a tame float (see [`FloatBounds`]).
+fn column_bounds(plan: &LogicalPlan) -> Vec<Option<FloatBounds>> {
+    let of = |e: &Expr, input: &DFSchema| {
+        positional(e, input)
+            .ok()
+            .and_then(|(e, flat)| FloatBounds::of(&e, &flat))
+    };
+    let none = || vec![None; plan.schema().fields().len()];
+    match plan {
+        LogicalPlan::Projection(p) => {
+            let input = annotated(&p.input);
+            p.expr.iter().map(|e| of(e, &input)).collect()
+        }
+        LogicalPlan::Filter(_)
+        | LogicalPlan::Sort(_)
+        | LogicalPlan::Limit(_)
+        | LogicalPlan::Distinct(Distinct::All(_))
+        | LogicalPlan::SubqueryAlias(_) => match plan.inputs().as_slice() {
+            [input] => column_bounds(input),
+            _ => none(),
+        },
+        LogicalPlan::Join(j) => match j.join_type {
+            JoinType::Inner | JoinType::Left | JoinType::Right | JoinType::Full => {
+                let mut b = column_bounds(&j.left);
+                b.extend(column_bounds(&j.right));
+                b
+            }
+            JoinType::LeftSemi | JoinType::LeftAnti => column_bounds(&j.left),
+            JoinType::RightSemi | JoinType::RightAnti => column_bounds(&j.right),
+            _ => none(),
+        },
+        LogicalPlan::Aggregate(a) => {
+            let input = annotated(&a.input);
+            let mut b: Vec<_> = a.group_expr.iter().map(|g| of(g, &input)).collect();
+            for e in &a.aggr_expr {
+                let inner = match e {
+                    Expr::Alias(alias) => alias.expr.as_ref(),
+                    other => other,
+                };
+                // The least and greatest values are values of the argument.
+                b.push(match inner {
+                    Expr::AggregateFunction(AggregateFunction { func, params })
+                        if matches!(func.name(), "min" | "max") && params.args.len() == 1 =>
+                    {
+                        of(&params.args[0], &input)
+                    }
+                    _ => None,
+                });
+            }
+            b
+        }
+        _ => none(),
+    }
 }
 
 /// Refuses what the filter rules accept but the unparsed plan would spell differently.
@@ -360,7 +495,7 @@ fn is_plain_literal(v: &ScalarValue) -> bool {
 }
 
 fn check_aggregate(a: &Aggregate) -> Result<(), Refusal> {
-    let schema = a.input.schema();
+    let schema = &annotated(&a.input);
     for g in &a.group_expr {
         if matches!(g, Expr::GroupingSet(_)) {
             return Err("grouping sets".into());
@@ -424,10 +559,8 @@ fn check_join(j: &Join) -> Result<(), Refusal> {
     if j.null_equality != NullEquality::NullEqualsNothing {
         return Err("joins where NULL keys match".into());
     }
-    let both = j
-        .left
-        .schema()
-        .join(j.right.schema())
+    let both = annotated(&j.left)
+        .join(&annotated(&j.right))
         .map_err(|e| e.to_string())?;
     for (l, r) in &j.on {
         check_expr(&l.clone().eq(r.clone()), &both)?;

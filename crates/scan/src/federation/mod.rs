@@ -22,6 +22,17 @@
 //! - `avg`: `avg` of decimals (which Trino rounds at the argument's scale) is split into `sum`
 //!   and `count` run in Athena, divided locally by [`DecimalAvg`] as DataFusion would;
 //! - `source`: [`AthenaSubquery`], the table that stands in for the sub-plan.
+//!
+//! Two refinements widen what is pushed without changing an answer:
+//! - *parameters*: an uncorrelated scalar subquery that Athena cannot answer exactly (or that
+//!   reads another connection) is federated on its own and computed when the stream starts;
+//!   its value replaces a marker in the statement as `CAST(<literal> AS <type>)` (see
+//!   [`crate::Parameter`]). The [`crate::AthenaExec`] has the subquery plans as children;
+//! - *tame doubles*: `check` annotates each column with what is known of its values
+//!   ([`crate::check_pushable`]'s float bounds), so a comparison of doubles computed from
+//!   integers, decimals and finite literals (never NaN, infinite or `-0.0`) is pushed. Double
+//!   literals are spelled `5E-1` (a bare `0.5` is a decimal in Trino), and wide decimals become
+//!   doubles the way Arrow converts them.
 
 mod avg;
 mod check;

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use datafusion::arrow::datatypes::{Field, Schema};
-use datafusion::common::Column;
 use datafusion::common::tree_node::{Transformed, TreeNode};
+use datafusion::common::{Column, ScalarValue};
 use datafusion::datasource::provider_as_source;
 use datafusion::error::Result;
 use datafusion::logical_expr::{Expr, LogicalPlan, LogicalPlanBuilder, SortExpr};
@@ -13,8 +13,9 @@ use datafusion::optimizer::{OptimizerConfig, OptimizerRule};
 use super::avg::split_decimal_avg;
 use super::check::check_plan;
 use super::source::AthenaSubquery;
-use super::unparse::plan_to_athena_sql;
+use super::unparse::{parameter_marker, plan_to_athena_sql};
 use super::verify::verify;
+use crate::parameters::parameter_sql;
 
 /// The name the rule is registered under (see `SessionState::optimizers`).
 pub const FEDERATION_RULE_NAME: &str = "athena_federation";
@@ -84,14 +85,24 @@ fn replacement(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
     let Some(local_sort) = local_sort(plan) else {
         return Ok(None);
     };
-    let sql = match plan_to_athena_sql(plan, &reads.tables) {
+    let sql = match plan_to_athena_sql(plan, &reads.tables, &reads.parameters) {
         Ok(sql) => sql,
         Err(reason) => {
             tracing::debug!(%reason, "sub-plan could not be written as Athena SQL");
             return Ok(None);
         }
     };
-    if let Err(reason) = verify(&sql, &reads.schemas, plan.schema()) {
+    // Verified with each parameter a NULL of its type; computed (and federated) on their own.
+    let mut with_nulls = sql.clone();
+    let mut parameters = Vec::with_capacity(reads.parameters.len());
+    for (i, sq) in reads.parameters.iter().enumerate() {
+        let marker = parameter_marker(i);
+        let null = ScalarValue::try_from(sq.subquery.schema().field(0).data_type())?;
+        with_nulls = with_nulls.replacen(&marker, &parameter_sql(&null)?, 1);
+        let computed = federate(Arc::unwrap_or_clone(Arc::clone(&sq.subquery)))?.data;
+        parameters.push((marker, computed));
+    }
+    if let Err(reason) = verify(&with_nulls, &reads.schemas, plan.schema()) {
         tracing::debug!(%reason, %sql, "generated SQL failed verification");
         return Ok(None);
     }
@@ -102,7 +113,8 @@ fn replacement(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
         .enumerate()
         .map(|(i, f)| Field::new(format!("c{i}"), f.data_type().clone(), f.is_nullable()))
         .collect();
-    let table = AthenaSubquery::new(sql, Arc::new(Schema::new(fields)), executor);
+    let table = AthenaSubquery::new(sql, Arc::new(Schema::new(fields)), executor)
+        .with_parameters(parameters);
     let columns = schema.iter().enumerate().map(|(i, (qualifier, field))| {
         Expr::Column(Column::new(Some(FEDERATED_TABLE), format!("c{i}")))
             .alias_qualified(qualifier.cloned(), field.name())

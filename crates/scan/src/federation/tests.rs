@@ -56,10 +56,17 @@ fn customers() -> SchemaRef {
 
 /// A session with `orders` and `customers` on one connection and `other` on another.
 fn session() -> SessionContext {
+    recorded_session().0
+}
+
+/// [`session`], with the recorders of its two connections.
+fn recorded_session() -> (SessionContext, Arc<Recorder>, Arc<Recorder>) {
     let ctx = SessionContext::new();
     ctx.add_optimizer_rule(Arc::new(AthenaFederation::new()));
-    let one: Arc<dyn QueryExecutor> = Arc::new(Recorder::default());
-    let two: Arc<dyn QueryExecutor> = Arc::new(Recorder::default());
+    let first = Arc::new(Recorder::default());
+    let second = Arc::new(Recorder::default());
+    let one: Arc<dyn QueryExecutor> = Arc::clone(&first) as _;
+    let two: Arc<dyn QueryExecutor> = Arc::clone(&second) as _;
     for (name, schema, executor) in [
         ("orders", orders(), &one),
         ("customers", customers(), &one),
@@ -72,7 +79,13 @@ fn session() -> SessionContext {
         );
         ctx.register_table(name, Arc::new(table)).expect("register");
     }
-    ctx
+    (ctx, first, second)
+}
+
+impl Recorder {
+    fn sent(&self) -> Vec<String> {
+        self.sent.lock().expect("lock").clone()
+    }
 }
 
 /// The SQL of every federated scan in the optimized plan of `query`.
@@ -110,7 +123,8 @@ fn dump_sql(statements: &[String]) {
         return;
     };
     let mut text = String::new();
-    for s in statements {
+    // Statements with parameter markers are dumped as sent, with their values.
+    for s in statements.iter().filter(|s| !s.contains("$athena_param_")) {
         assert!(!s.contains('\n'), "generated SQL must be one line: {s}");
         text.push_str(s);
         text.push_str("\n;\n");
@@ -353,4 +367,106 @@ async fn semi_and_null_aware_anti_joins_become_exists_and_not_in() {
         )),
         "{not_in:?}"
     );
+}
+
+#[tokio::test]
+async fn a_scalar_subquery_athena_cannot_answer_is_computed_first_and_sent_as_a_value() {
+    let (ctx, one, _) = recorded_session();
+    let df = ctx
+        .sql(
+            "SELECT region, count(*) AS n FROM orders \
+             WHERE amount > (SELECT avg(amount) FROM orders) GROUP BY region",
+        )
+        .await
+        .expect("plan");
+    let plan = df.clone().into_optimized_plan().expect("optimize");
+    let found = federated_in(&plan);
+    assert_eq!(found.len(), 1, "{plan}");
+    assert!(
+        found[0].contains(&q(
+            "CAST('orders'.'amount' AS DECIMAL(16,6)) > $athena_param_0_"
+        )),
+        "{}",
+        found[0]
+    );
+    // EXPLAIN shows the parameter's plan under the statement.
+    let physical = df.clone().create_physical_plan().await.expect("physical");
+    let text = datafusion::physical_plan::displayable(physical.as_ref())
+        .indent(false)
+        .to_string();
+    assert!(text.contains("$athena_param_0_"), "{text}");
+    assert!(text.contains("__athena_avg_count_0"), "{text}");
+    // The average's sum and count run first (no rows: the value is NULL), then the statement.
+    df.collect().await.expect("run");
+    let sent = one.sent();
+    dump_sql(&sent);
+    assert_eq!(sent.len(), 2, "{sent:#?}");
+    assert!(sent[0].contains("__athena_avg_count_0"), "{}", sent[0]);
+    assert!(
+        sent[1].contains(&q("> CAST(NULL AS DECIMAL(16,6))")),
+        "{}",
+        sent[1]
+    );
+}
+
+#[tokio::test]
+async fn a_subquery_over_another_connection_becomes_a_parameter() {
+    let (ctx, one, two) = recorded_session();
+    let df = ctx
+        .sql(
+            "SELECT region, count(*) FROM customers \
+             WHERE c_id = (SELECT max(c_id) FROM other) GROUP BY region",
+        )
+        .await
+        .expect("plan");
+    let found = federated_in(&df.clone().into_optimized_plan().expect("optimize"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("= $athena_param_0_"), "{}", found[0]);
+    df.collect().await.expect("run");
+    assert_eq!(two.sent().len(), 1, "{:#?} {:#?}", two.sent(), one.sent());
+    let sent = one.sent();
+    dump_sql(&sent);
+    assert_eq!(sent.len(), 1);
+    assert!(sent[0].contains("= CAST(NULL AS BIGINT)"), "{}", sent[0]);
+}
+
+#[tokio::test]
+async fn doubles_are_spelled_as_doubles_and_tame_ones_compared_in_athena() {
+    // `0.1` would be a decimal in Trino (exact arithmetic); DataFusion computes in doubles.
+    let found = federated(
+        "SELECT region, count(*) FROM orders WHERE CAST(qty AS DOUBLE) * 0.1 = 0.3 GROUP BY region",
+    )
+    .await;
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].contains(&q("(CAST('orders'.'qty' AS DOUBLE) * 1E-1) = 3E-1")),
+        "{}",
+        found[0]
+    );
+    // A HAVING on a decimal sum as a double: tame, and cast the way Arrow casts.
+    let found = federated(
+        "SELECT region FROM orders GROUP BY region \
+         HAVING CAST(sum(amount) AS DOUBLE) * 0.5 > CAST(max(qty) AS DOUBLE)",
+    )
+    .await;
+    assert_eq!(found.len(), 1);
+    assert!(
+        found[0].contains(&q(
+            "CAST(CAST((sum('orders'.'amount') * 100) AS DECIMAL(38,0)) AS DOUBLE) / 1E2"
+        )),
+        "{}",
+        found[0]
+    );
+    // A double column may hold NaN; -0.5 times a zero is -0.0: both HAVINGs stay local (the
+    // aggregates below them still run in Athena).
+    for having in [
+        "max(qty) > 1 AND sum(score) > 1.0",
+        "CAST(sum(qty) AS DOUBLE) * -0.5 > 1.0",
+    ] {
+        let found = federated(&format!(
+            "SELECT region FROM orders GROUP BY region HAVING {having}"
+        ))
+        .await;
+        assert!(found.iter().all(|s| !s.contains("HAVING")), "{found:#?}");
+    }
 }

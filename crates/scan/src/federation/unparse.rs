@@ -18,9 +18,10 @@
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
+use datafusion::arrow::datatypes::Field;
 use datafusion::common::tree_node::{Transformed, TreeNode};
-use datafusion::common::{Spans, TableReference};
-use datafusion::logical_expr::expr::{Exists, InSubquery};
+use datafusion::common::{DFSchema, DataFusionError, ScalarValue, Spans, TableReference};
+use datafusion::logical_expr::expr::{Exists, InSubquery, Placeholder};
 use datafusion::logical_expr::{
     Expr, FetchType, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, SkipType, Subquery,
     SubqueryAlias,
@@ -33,19 +34,35 @@ use datafusion::sql::unparser::Unparser;
 
 use super::check::Refusal;
 use super::rule::FEDERATED_TABLE;
-use crate::dialect::AthenaDialect;
+use crate::dialect::{AthenaDialect, literal_to_sql};
 use crate::pushdown::AthenaTableName;
+use crate::pushdown::exact_decimal_casts;
 
-/// The Athena SQL of `plan`, whose scans read `tables` (DataFusion name, Athena name).
+/// The marker standing for parameter `i` in a statement until its value is known.
+pub(crate) fn parameter_marker(i: usize) -> String {
+    format!("$athena_param_{i}_")
+}
+
+/// The Athena SQL of `plan`, whose scans read `tables` (DataFusion name, Athena name). Each
+/// of `parameters` is written as its marker ([`parameter_marker`]), which appears exactly
+/// once in the statement.
 pub(crate) fn plan_to_athena_sql(
     plan: &LogicalPlan,
     tables: &[(TableReference, AthenaTableName)],
+    parameters: &[Subquery],
 ) -> Result<String, Refusal> {
-    let plan = prepare(plan.clone()).map_err(|e| format!("preparing the plan: {e}"))?;
+    let mut floats = Vec::new();
+    let plan = with_markers(plan.clone(), parameters)
+        .and_then(prepare)
+        .and_then(|p| with_float_placeholders(p, &mut floats))
+        .map_err(|e| format!("preparing the plan: {e}"))?;
     let mut statement = Unparser::new(&AthenaDialect)
         .plan_to_sql(&plan)
         .map_err(|e| format!("unparser: {e}"))?;
-    let mut fixer = Fixer { tables };
+    let mut fixer = Fixer {
+        tables,
+        floats: &floats,
+    };
     if let ControlFlow::Break(reason) = statement.visit(&mut fixer) {
         return Err(reason);
     }
@@ -54,9 +71,78 @@ pub(crate) fn plan_to_athena_sql(
         .map(|i| format!("\"c{i}\""))
         .collect();
     let names = names.join(", ");
-    Ok(format!(
-        "SELECT {names} FROM ({statement}) AS \"{FEDERATED_TABLE}\" ({names})"
-    ))
+    let sql = format!("SELECT {names} FROM ({statement}) AS \"{FEDERATED_TABLE}\" ({names})");
+    for i in 0..parameters.len() {
+        let marker = parameter_marker(i);
+        // A string literal holding the marker's text would be replaced too.
+        if sql.matches(&marker).count() != 1 {
+            return Err(format!("parameter {i} is not marked exactly once"));
+        }
+    }
+    Ok(sql)
+}
+
+/// The prefix of the placeholders standing for float literals until the unparsed statement
+/// gets their Athena spelling.
+const FLOAT_PLACEHOLDER: &str = "$athena_float_";
+
+/// `plan` with each scalar subquery of `parameters` replaced by its marker.
+fn with_markers(
+    plan: LogicalPlan,
+    parameters: &[Subquery],
+) -> datafusion::error::Result<LogicalPlan> {
+    if parameters.is_empty() {
+        return Ok(plan);
+    }
+    plan.transform_down_with_subqueries(|p| {
+        p.map_expressions(|e| {
+            e.transform(|x| match x {
+                Expr::ScalarSubquery(sq) => match parameters.iter().position(|p| p == &sq) {
+                    Some(i) => {
+                        let field = Arc::clone(sq.subquery.schema().field(0));
+                        Ok(Transformed::yes(Expr::Placeholder(
+                            Placeholder::new_with_field(parameter_marker(i), Some(field)),
+                        )))
+                    }
+                    None => Ok(Transformed::no(Expr::ScalarSubquery(sq))),
+                },
+                other => Ok(Transformed::no(other)),
+            })
+        })
+    })
+    .map(|t| t.data)
+}
+
+/// `plan` with each float literal replaced by a placeholder whose Athena spelling (`5.0E-1`,
+/// a `double`; the unparser's `0.5` would be a `decimal` in Trino) is pushed onto `floats`.
+fn with_float_placeholders(
+    plan: LogicalPlan,
+    floats: &mut Vec<String>,
+) -> datafusion::error::Result<LogicalPlan> {
+    plan.transform_up_with_subqueries(|p| {
+        p.map_expressions(|e| {
+            e.transform(|x| match x {
+                Expr::Literal(
+                    v @ (ScalarValue::Float64(Some(_)) | ScalarValue::Float32(Some(_))),
+                    _,
+                ) => {
+                    let Some(text) = literal_to_sql(&v) else {
+                        return Err(DataFusionError::Plan(format!(
+                            "the literal {v} has no Athena spelling"
+                        )));
+                    };
+                    let field = Arc::new(Field::new("", v.data_type(), false));
+                    let id = format!("{FLOAT_PLACEHOLDER}{}", floats.len());
+                    floats.push(text);
+                    Ok(Transformed::yes(Expr::Placeholder(
+                        Placeholder::new_with_field(id, Some(field)),
+                    )))
+                }
+                other => Ok(Transformed::no(other)),
+            })
+        })
+    })
+    .map(|t| t.data)
 }
 
 /// `plan` with aggregates under projections, sort fetches folded into limits above them, and
@@ -103,6 +189,7 @@ fn prepare(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
         LogicalPlanBuilder::from(plan).project(columns)?.build()?
     };
     let plan = project_aggregates(plan, false)?;
+    let plan = exact_casts(plan)?;
     plan.transform_up_with_subqueries(|p| match p {
         LogicalPlan::Projection(p) => {
             let exprs = p
@@ -121,6 +208,41 @@ fn prepare(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
             Ok(Transformed::yes(LogicalPlan::Projection(named)))
         }
         other => Ok(Transformed::no(other)),
+    })
+    .map(|t| t.data)
+}
+
+/// Applies [`exact_decimal_casts`] to the expressions of every node, each against the schema
+/// its expressions see; output names stay as they were (projections and aggregates alias the
+/// rewritten expression with the old name).
+fn exact_casts(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    plan.transform_up_with_subqueries(|p| {
+        let schema = match &p {
+            LogicalPlan::TableScan(scan) => {
+                DFSchema::try_from_qualified_schema(scan.table_name.clone(), &scan.source.schema())?
+            }
+            other => {
+                let mut merged = DFSchema::empty();
+                for input in other.inputs() {
+                    merged.merge(input.schema());
+                }
+                merged
+            }
+        };
+        let keeps_names = matches!(p, LogicalPlan::Projection(_) | LogicalPlan::Aggregate(_));
+        let rewritten = p.map_expressions(|e| {
+            let name = e.schema_name().to_string();
+            let new = exact_decimal_casts(e.clone(), &schema)?;
+            if new == e {
+                return Ok(Transformed::no(e));
+            }
+            Ok(Transformed::yes(match new {
+                Expr::Alias(_) => new,
+                other if keeps_names => other.alias(name),
+                other => other,
+            }))
+        })?;
+        Ok(Transformed::yes(rewritten.data))
     })
     .map(|t| t.data)
 }
@@ -252,6 +374,8 @@ fn project_aggregates(
 
 struct Fixer<'a> {
     tables: &'a [(TableReference, AthenaTableName)],
+    /// The Athena spelling of each float literal, by placeholder number.
+    floats: &'a [String],
 }
 
 impl Fixer<'_> {
@@ -332,6 +456,15 @@ impl VisitorMut for Fixer<'_> {
     }
 
     fn post_visit_expr(&mut self, expr: &mut ast::Expr) -> ControlFlow<Refusal> {
+        if let ast::Expr::Value(v) = expr
+            && let ast::Value::Placeholder(id) = &v.value
+            && let Some(i) = id.strip_prefix(FLOAT_PLACEHOLDER)
+        {
+            match i.parse::<usize>().ok().and_then(|i| self.floats.get(i)) {
+                Some(text) => *expr = ast::Expr::Identifier(Ident::new(text.clone())),
+                None => return ControlFlow::Break(format!("unknown float placeholder {id}")),
+            }
+        }
         if let ast::Expr::Cast { data_type, .. } = expr {
             match data_type {
                 ast::DataType::Bool => *data_type = ast::DataType::Boolean,
