@@ -275,6 +275,101 @@ async fn tpch() {
     assert!(only.is_none(), "TPCH_ONLY ran only some of the queries");
 }
 
+/// Window functions over the TPC-H tables: each query runs whole inside Athena and answers as
+/// DataFusion does over the same Parquet files.
+const WINDOW_QUERIES: &[&str] = &[
+    "SELECT o_custkey, o_orderkey, \
+       rank() OVER (PARTITION BY o_custkey ORDER BY o_totalprice DESC, o_orderkey) AS r, \
+       dense_rank() OVER (ORDER BY o_orderpriority) AS d \
+     FROM orders WHERE o_custkey < 100",
+    "SELECT l_orderkey, l_linenumber, \
+       sum(l_quantity) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS running, \
+       avg(l_linenumber) OVER (PARTITION BY l_orderkey) AS mean_line, \
+       lag(l_extendedprice) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev, \
+       lead(l_shipdate, 2) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS later, \
+       row_number() OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS rn \
+     FROM lineitem WHERE l_orderkey < 2000",
+    "SELECT n_regionkey, n_name, count(*) OVER (PARTITION BY n_regionkey) AS c, \
+       first_value(n_name) OVER (PARTITION BY n_regionkey ORDER BY n_name \
+         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS f, \
+       max(n_nationkey) OVER (ORDER BY n_nationkey ROWS BETWEEN 1 PRECEDING AND 2 FOLLOWING) AS m, \
+       ntile(4) OVER (ORDER BY n_nationkey) AS t, \
+       percent_rank() OVER (ORDER BY n_nationkey) AS pr, \
+       cume_dist() OVER (ORDER BY n_regionkey) AS cd \
+     FROM nation",
+    "SELECT c_nationkey, c_custkey, rn FROM ( \
+       SELECT c_nationkey, c_custkey, \
+         row_number() OVER (PARTITION BY c_nationkey ORDER BY c_acctbal DESC, c_custkey) AS rn \
+       FROM customer) AS ranked WHERE rn <= 2",
+];
+
+#[test]
+fn window_functions_run_in_athena_with_datafusions_answers() {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(|| {
+            tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .thread_stack_size(32 << 20)
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(windows())
+        })
+        .expect("spawn")
+        .join()
+        .expect("test thread");
+}
+
+async fn windows() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    generate(dir.path(), SCALE_FACTOR);
+    let emu = Emulator::builder()
+        .data_dir(dir.path())
+        .database(DATABASE)
+        .start()
+        .await
+        .expect("emulator");
+    let local = local_session(dir.path()).await;
+    let on = athena_session(&emu, true).await;
+    let mut failures = Vec::new();
+    for sql in WINDOW_QUERIES {
+        let expected = sorted_rows(
+            &local
+                .sql(sql)
+                .await
+                .expect("local")
+                .collect()
+                .await
+                .expect("local run"),
+        );
+        let pushed = match run(&on, sql).await {
+            Ok(r) => r,
+            Err(e) => {
+                failures.push(format!("{sql}: {e}"));
+                continue;
+            }
+        };
+        if !same_rows(&sorted_rows(&pushed.batches), &expected) {
+            failures.push(format!(
+                "{sql}: differs from DataFusion; sent {:#?}",
+                pushed.statements
+            ));
+        }
+        if !pushed.fully_pushed || pushed.athena_queries != 1 {
+            failures.push(format!("{sql}: not run whole in Athena:\n{}", pushed.plan));
+        }
+        assert!(!pushed.batches.is_empty() || expected.is_empty());
+    }
+    let sent: Vec<String> = emu
+        .request_log()
+        .into_iter()
+        .filter_map(|r| r.sql)
+        .collect();
+    dump_sql(&sent);
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
 fn federation_rules(ctx: &SessionContext) -> usize {
     ctx.state()
         .optimizers()

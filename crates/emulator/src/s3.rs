@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use http::{HeaderMap, Method, StatusCode};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use crate::error::S3Error;
 use crate::sigv4::{percent_decode, uri_encode};
@@ -481,12 +480,15 @@ async fn get_object(
             .storage
             .object_path(bucket, key)
             .ok_or_else(|| invalid_key(key))?;
-        let mut file = tokio::fs::File::open(&path)
-            .await
-            .map_err(|_| S3Error::no_such_key(key))?;
-        file.seek(SeekFrom::Start(start))
-            .await
-            .map_err(|e| S3Error::internal(e.to_string()))?;
+        let file = tokio::task::spawn_blocking(move || {
+            use std::io::Seek;
+            let mut file = std::fs::File::open(&path)?;
+            file.seek(SeekFrom::Start(start))?;
+            Ok::<_, std::io::Error>(file)
+        })
+        .await
+        .map_err(|e| S3Error::internal(e.to_string()))?
+        .map_err(|_| S3Error::no_such_key(key))?;
         Body::from_stream(body_stream(file, length, cut))
     };
     let mut response = Response::builder()
@@ -520,33 +522,51 @@ async fn get_object(
     Ok(response)
 }
 
-const CHUNK: u64 = 64 * 1024;
+/// Bytes read from disk per body chunk: one blocking read each, straight into the buffer the
+/// response sends (1 MiB: few thread-pool hops, and the socket is written while the next
+/// chunk is read).
+const CHUNK: u64 = 1024 * 1024;
 
 fn body_stream(
-    file: tokio::fs::File,
+    file: std::fs::File,
     remaining: u64,
     cut_after: Option<u64>,
 ) -> impl futures::Stream<Item = std::io::Result<Bytes>> + Send {
     futures::stream::unfold(
-        (file, remaining, cut_after),
-        |(mut file, remaining, cut)| async move {
+        (Some(file), remaining, cut_after),
+        |(file, remaining, cut)| async move {
+            let file = file?;
             if remaining == 0 {
                 return None;
             }
             if cut == Some(0) {
                 return Some((
                     Err(std::io::Error::other("injected fault: body cut mid-stream")),
-                    (file, 0, None),
+                    (None, 0, None),
                 ));
             }
-            let n = remaining.min(CHUNK).min(cut.unwrap_or(u64::MAX)) as usize;
-            let mut buf = vec![0u8; n];
-            match file.read_exact(&mut buf).await {
-                Ok(_) => Some((
+            let n = remaining.min(CHUNK).min(cut.unwrap_or(u64::MAX));
+            let read = tokio::task::spawn_blocking(move || {
+                use std::io::Read;
+                let mut buf = Vec::with_capacity(n as usize);
+                let mut file = file;
+                (&mut file).take(n).read_to_end(&mut buf)?;
+                if buf.len() as u64 != n {
+                    return Err(std::io::Error::new(
+                        std::io::ErrorKind::UnexpectedEof,
+                        "object shorter than its recorded size",
+                    ));
+                }
+                Ok((file, buf))
+            })
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+            match read {
+                Ok((file, buf)) => Some((
                     Ok(Bytes::from(buf)),
-                    (file, remaining - n as u64, cut.map(|c| c - n as u64)),
+                    (Some(file), remaining - n, cut.map(|c| c - n)),
                 )),
-                Err(e) => Some((Err(e), (file, 0, None))),
+                Err(e) => Some((Err(e), (None, 0, None))),
             }
         },
     )

@@ -593,6 +593,8 @@ fn is_athena_column_type(t: &DataType) -> bool {
             | DataType::Int16
             | DataType::Int32
             | DataType::Int64
+            // Ranks of federated window functions (Athena's `bigint`).
+            | DataType::UInt64
             | DataType::Float32
             | DataType::Float64
             | DataType::Utf8

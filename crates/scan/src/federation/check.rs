@@ -8,7 +8,12 @@
 //!   result differs in Trino: `avg` of `real` (Trino answers `real`) and of decimals (Trino
 //!   keeps the argument's scale and rounds), `min`/`max` of floats (NaN ordering);
 //! - sort keys that are floats (NaN ordering), `DISTINCT ON`, null-aware anti joins other
-//!   than one-key `NOT IN`, joins that match NULL keys, grouping sets, window functions;
+//!   than one-key `NOT IN`, joins that match NULL keys, grouping sets;
+//! - window functions other than the ranking ones (`row_number`, `rank`, `dense_rank`,
+//!   `percent_rank`, `cume_dist`, `ntile`), `lag`/`lead`/`first_value`/`last_value`/`nth_value`
+//!   with literal offsets and no default or `IGNORE NULLS`, and the aggregates above; partition
+//!   or order keys that are floats; frames other than `ROWS` with constant bounds and `RANGE`
+//!   from `UNBOUNDED PRECEDING` to `CURRENT ROW` or `UNBOUNDED FOLLOWING`;
 //! - literals other than integers, strings, booleans, dates, decimals and finite doubles,
 //!   `LIKE` patterns with `\` (DataFusion's implicit escape), regex operators and
 //!   `IS [NOT] TRUE|FALSE|UNKNOWN` (spelled differently in the unparsed plan);
@@ -28,10 +33,12 @@ use datafusion::catalog::TableProvider;
 use datafusion::common::tree_node::{Transformed, TreeNode, TreeNodeRecursion};
 use datafusion::common::{Column, DFSchema, NullEquality, ScalarValue, TableReference};
 use datafusion::datasource::source_as_provider;
-use datafusion::logical_expr::expr::{AggregateFunction, AggregateFunctionParams};
+use datafusion::logical_expr::expr::{
+    AggregateFunction, AggregateFunctionParams, WindowFunctionDefinition, WindowFunctionParams,
+};
 use datafusion::logical_expr::{
     Aggregate, BinaryExpr, Distinct, Expr, FetchType, Join, JoinType, Limit, LogicalPlan, Operator,
-    SkipType, Subquery, TableScan,
+    SkipType, Subquery, TableScan, WindowFrame, WindowFrameBound, WindowFrameUnits,
 };
 
 use crate::dialect::quote_identifier;
@@ -101,6 +108,13 @@ fn walk(plan: &LogicalPlan, reads: &mut Reads) -> Result<(), Refusal> {
             reads.relational = true;
         }
         LogicalPlan::Limit(l) => check_limit(l)?,
+        LogicalPlan::Window(w) => {
+            let input = annotated(&w.input);
+            for e in &w.window_expr {
+                check_window(e, &input)?;
+            }
+            reads.relational = true;
+        }
         LogicalPlan::Distinct(Distinct::All(_)) | LogicalPlan::Union(_) => {
             reads.relational = true;
         }
@@ -210,6 +224,7 @@ fn is_result_type(t: &DataType) -> bool {
             | DataType::Int16
             | DataType::Int32
             | DataType::Int64
+            | DataType::UInt64
             | DataType::Float32
             | DataType::Float64
             | DataType::Utf8
@@ -483,6 +498,7 @@ fn is_plain_literal(v: &ScalarValue) -> bool {
         | ScalarValue::Int16(_)
         | ScalarValue::Int32(_)
         | ScalarValue::Int64(_)
+        | ScalarValue::UInt64(_)
         | ScalarValue::Boolean(_)
         | ScalarValue::Utf8(_)
         | ScalarValue::LargeUtf8(_)
@@ -540,6 +556,118 @@ fn check_aggregate(a: &Aggregate) -> Result<(), Refusal> {
         }
     }
     Ok(())
+}
+
+/// Whether Athena computes the window function `e` (over `schema`) exactly as DataFusion.
+fn check_window(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
+    let inner = match e {
+        Expr::Alias(alias) => alias.expr.as_ref(),
+        other => other,
+    };
+    let Expr::WindowFunction(w) = inner else {
+        return Err(format!("window expression {e}"));
+    };
+    let WindowFunctionParams {
+        args,
+        partition_by,
+        order_by,
+        window_frame,
+        filter,
+        null_treatment,
+        distinct,
+    } = &w.params;
+    if filter.is_some() || null_treatment.is_some() || *distinct {
+        return Err(format!(
+            "{e}: FILTER, DISTINCT or NULL treatment in a window"
+        ));
+    }
+    for p in partition_by {
+        if is_float(&type_of(p, schema)?) {
+            return Err("partitioning a window by a float".into());
+        }
+        check_expr(p, schema)?;
+    }
+    for o in order_by {
+        if is_float(&type_of(&o.expr, schema)?) {
+            return Err("ordering a window by a float (NaN ordering differs)".into());
+        }
+        check_expr(&o.expr, schema)?;
+    }
+    check_frame(window_frame)?;
+    args.iter().try_for_each(|a| check_expr(a, schema))?;
+    let literal_count = |a: Option<&Expr>| matches!(a, Some(Expr::Literal(v, _)) if !v.is_null() && matches!(v, ScalarValue::Int64(Some(n)) if *n > 0));
+    let name = w.fun.name();
+    let ok = match (&w.fun, name) {
+        (WindowFunctionDefinition::AggregateUDF(_), _) => {
+            let [arg] = args.as_slice() else {
+                return Err(format!("window {name} with {} arguments", args.len()));
+            };
+            let t = type_of(arg, schema)?;
+            match name {
+                "count" => true,
+                "sum" => {
+                    is_integer(&t) || matches!(t, DataType::Float64 | DataType::Decimal128(..))
+                }
+                "avg" => is_integer(&t) || t == DataType::Float64,
+                "min" | "max" => !is_float(&t) && t != DataType::Boolean,
+                _ => false,
+            }
+        }
+        (
+            WindowFunctionDefinition::WindowUDF(_),
+            "row_number" | "rank" | "dense_rank" | "percent_rank" | "cume_dist",
+        ) => args.is_empty(),
+        (WindowFunctionDefinition::WindowUDF(_), "ntile") => {
+            args.len() == 1 && literal_count(args.first())
+        }
+        (WindowFunctionDefinition::WindowUDF(_), "lag" | "lead") => match args.len() {
+            1 => true,
+            2 => literal_count(args.get(1)),
+            // A default value of another type is cast differently.
+            _ => false,
+        },
+        (WindowFunctionDefinition::WindowUDF(_), "first_value" | "last_value") => args.len() == 1,
+        (WindowFunctionDefinition::WindowUDF(_), "nth_value") => {
+            args.len() == 2 && literal_count(args.get(1))
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("window function {e}"))
+    }
+}
+
+/// Frames that mean the same rows in Trino: `ROWS` with constant bounds, `RANGE` from the
+/// start of the partition to the current row's peers or to its end.
+fn check_frame(frame: &WindowFrame) -> Result<(), Refusal> {
+    let constant = |b: &WindowFrameBound| match b {
+        WindowFrameBound::CurrentRow => true,
+        WindowFrameBound::Preceding(v) | WindowFrameBound::Following(v) => {
+            matches!(v, ScalarValue::UInt64(_))
+        }
+    };
+    let unbounded = |b: &WindowFrameBound| match b {
+        WindowFrameBound::Preceding(v) | WindowFrameBound::Following(v) => v.is_null(),
+        WindowFrameBound::CurrentRow => false,
+    };
+    let ok = match frame.units {
+        WindowFrameUnits::Rows => constant(&frame.start_bound) && constant(&frame.end_bound),
+        WindowFrameUnits::Range => {
+            matches!(frame.start_bound, WindowFrameBound::Preceding(_))
+                && unbounded(&frame.start_bound)
+                && (matches!(frame.end_bound, WindowFrameBound::CurrentRow)
+                    || (matches!(frame.end_bound, WindowFrameBound::Following(_))
+                        && unbounded(&frame.end_bound)))
+        }
+        WindowFrameUnits::Groups => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("window frame {frame}"))
+    }
 }
 
 fn check_join(j: &Join) -> Result<(), Refusal> {

@@ -470,3 +470,40 @@ async fn doubles_are_spelled_as_doubles_and_tame_ones_compared_in_athena() {
         assert!(found.iter().all(|s| !s.contains("HAVING")), "{found:#?}");
     }
 }
+
+#[tokio::test]
+async fn window_functions_run_in_athena_unless_they_would_answer_differently() {
+    let found = federated(
+        "SELECT region, o_id, rank() OVER (PARTITION BY region ORDER BY amount DESC) AS r, \
+         sum(qty) OVER (PARTITION BY region ORDER BY o_id ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS s \
+         FROM orders",
+    )
+    .await;
+    assert_eq!(
+        found,
+        [q(
+            "SELECT 'c0', 'c1', 'c2', 'c3' FROM (SELECT 'orders'.'region' AS 'region', \
+             'orders'.'o_id' AS 'o_id', rank() OVER (PARTITION BY 'orders'.'region' \
+             ORDER BY 'orders'.'amount' DESC NULLS FIRST) AS 'r', sum(CAST('orders'.'qty' AS BIGINT)) OVER \
+             (PARTITION BY 'orders'.'region' ORDER BY 'orders'.'o_id' ASC NULLS LAST \
+             ROWS BETWEEN 2 PRECEDING AND CURRENT ROW) AS 's' \
+             FROM 'AwsDataCatalog'.'sales'.'orders_v1' AS 'orders') \
+             AS 'athena_query' ('c0', 'c1', 'c2', 'c3')"
+        )]
+    );
+    // Float order keys (NaN order), GROUPS and RANGE offsets, lag with a default, max of a
+    // double: the window stays in DataFusion.
+    for window in [
+        "rank() OVER (ORDER BY score)",
+        "sum(qty) OVER (ORDER BY o_id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW)",
+        "sum(qty) OVER (ORDER BY o_id RANGE BETWEEN 5 PRECEDING AND CURRENT ROW)",
+        "lag(qty, 1, 0) OVER (ORDER BY o_id)",
+        "max(score) OVER (PARTITION BY region)",
+    ] {
+        let found = federated(&format!("SELECT o_id, {window} AS w FROM orders")).await;
+        assert!(
+            found.iter().all(|s| !s.contains(" OVER ")),
+            "{window}: {found:#?}"
+        );
+    }
+}

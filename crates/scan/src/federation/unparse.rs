@@ -24,7 +24,7 @@ use datafusion::common::{DFSchema, DataFusionError, ScalarValue, Spans, TableRef
 use datafusion::logical_expr::expr::{Exists, InSubquery, Placeholder};
 use datafusion::logical_expr::{
     Expr, FetchType, JoinType, LogicalPlan, LogicalPlanBuilder, Projection, SkipType, Subquery,
-    SubqueryAlias,
+    SubqueryAlias, Window,
 };
 use datafusion::sql::sqlparser::ast::{
     self, Ident, LimitClause, ObjectName, ObjectNamePart, Offset, OffsetRows, Query, TableAlias,
@@ -330,9 +330,23 @@ fn unwrap_join_projections(plan: LogicalPlan) -> datafusion::error::Result<Logic
         other => other.clone(),
     };
     plan.transform_up_with_subqueries(|p| match p {
-        LogicalPlan::Join(_) | LogicalPlan::Aggregate(_) | LogicalPlan::Filter(_) => {
+        LogicalPlan::Join(_)
+        | LogicalPlan::Aggregate(_)
+        | LogicalPlan::Filter(_)
+        | LogicalPlan::Window(_) => {
             let inputs = p.inputs().into_iter().map(strip).collect();
-            Ok(Transformed::yes(p.with_new_exprs(p.expressions(), inputs)?))
+            let p = p.with_new_exprs(p.expressions(), inputs)?;
+            // Stacked windows (one per OVER clause) become one: the unparser would put each
+            // under a derived table but keep qualifying columns by the tables inside.
+            if let LogicalPlan::Window(upper) = &p
+                && let LogicalPlan::Window(lower) = upper.input.as_ref()
+            {
+                let mut exprs = lower.window_expr.clone();
+                exprs.extend(upper.window_expr.iter().cloned());
+                let merged = Window::try_new(exprs, Arc::clone(&lower.input))?;
+                return Ok(Transformed::yes(LogicalPlan::Window(merged)));
+            }
+            Ok(Transformed::yes(p))
         }
         LogicalPlan::SubqueryAlias(a) => match a.input.as_ref() {
             LogicalPlan::SubqueryAlias(inner) => Ok(Transformed::yes(LogicalPlan::SubqueryAlias(
@@ -464,6 +478,23 @@ impl VisitorMut for Fixer<'_> {
                 Some(text) => *expr = ast::Expr::Identifier(Ident::new(text.clone())),
                 None => return ControlFlow::Break(format!("unknown float placeholder {id}")),
             }
+        }
+        // Ranking functions and lag/lead ignore frames in DataFusion; Trino may refuse one.
+        if let ast::Expr::Function(f) = expr
+            && let Some(ast::WindowType::WindowSpec(spec)) = &mut f.over
+            && matches!(
+                f.name.to_string().to_ascii_lowercase().as_str(),
+                "row_number"
+                    | "rank"
+                    | "dense_rank"
+                    | "percent_rank"
+                    | "cume_dist"
+                    | "ntile"
+                    | "lag"
+                    | "lead"
+            )
+        {
+            spec.window_frame = None;
         }
         if let ast::Expr::Cast { data_type, .. } = expr {
             match data_type {

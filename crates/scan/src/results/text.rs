@@ -15,7 +15,7 @@ use datafusion::arrow::array::{
     ArrayRef, BinaryBuilder, BooleanBuilder, Decimal128Builder, Float32Builder, Float64Builder,
     Int8Builder, Int16Builder, Int32Builder, Int64Builder, IntervalDayTimeBuilder,
     LargeBinaryBuilder, LargeStringBuilder, NullArray, StringBuilder, StringViewBuilder,
-    make_array,
+    UInt64Builder, make_array,
 };
 use datafusion::arrow::datatypes::{
     DataType, Field, IntervalDayTime, IntervalUnit, Schema, SchemaRef, TimeUnit,
@@ -141,6 +141,8 @@ enum ColumnDecoder {
     Int16(Int16Builder),
     Int32(Int32Builder),
     Int64(Int64Builder),
+    /// Ranks and row numbers of federated window functions (Athena's `bigint`).
+    UInt64(UInt64Builder),
     Float32(Float32Builder),
     Float64(Float64Builder),
     Decimal128(Decimal128Builder, u8, i8),
@@ -181,6 +183,7 @@ impl ColumnDecoder {
             DataType::Int16 => Self::Int16(Int16Builder::with_capacity(n)),
             DataType::Int32 => Self::Int32(Int32Builder::with_capacity(n)),
             DataType::Int64 => Self::Int64(Int64Builder::with_capacity(n)),
+            DataType::UInt64 => Self::UInt64(UInt64Builder::with_capacity(n)),
             DataType::Float32 => Self::Float32(Float32Builder::with_capacity(n)),
             DataType::Float64 => Self::Float64(Float64Builder::with_capacity(n)),
             DataType::Decimal128(p, s) => Self::Decimal128(
@@ -239,6 +242,7 @@ impl ColumnDecoder {
             Self::Int16(b) => b.append_value(parse_int(v)?),
             Self::Int32(b) => b.append_value(parse_int(v)?),
             Self::Int64(b) => b.append_value(parse_int(v)?),
+            Self::UInt64(b) => b.append_value(parse_int(v)?),
             Self::Float32(b) => b.append_value(parse_float32(v)?),
             Self::Float64(b) => b.append_value(parse_float(v)?),
             Self::Decimal128(b, p, s) => b.append_value(parse_decimal(v, *p, *s)?),
@@ -277,6 +281,7 @@ impl ColumnDecoder {
             Self::Int16(b) => b.append_null(),
             Self::Int32(b) => b.append_null(),
             Self::Int64(b) => b.append_null(),
+            Self::UInt64(b) => b.append_null(),
             Self::Float32(b) => b.append_null(),
             Self::Float64(b) => b.append_null(),
             Self::Decimal128(b, ..) => b.append_null(),
@@ -316,6 +321,7 @@ impl ColumnDecoder {
             Self::Int16(b) => Arc::new(b.finish()),
             Self::Int32(b) => Arc::new(b.finish()),
             Self::Int64(b) => Arc::new(b.finish()),
+            Self::UInt64(b) => Arc::new(b.finish()),
             Self::Float32(b) => Arc::new(b.finish()),
             Self::Float64(b) => Arc::new(b.finish()),
             Self::Decimal128(b, ..) => Arc::new(b.finish()),
