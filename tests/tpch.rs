@@ -19,7 +19,7 @@ use datafusion_athena::ConnectionOptions;
 use datafusion_athena::catalog::AthenaCatalogBuilder;
 use datafusion_athena::scan::{AthenaExec, FEDERATED_TABLE};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle};
-use tpch_support::compare::{athena_csv_bytes, same_rows, sorted_rows};
+use tpch_support::compare::{Cell, athena_csv_bytes, same_rows, sorted_rows};
 use tpch_support::data::{DATABASE, generate, local_session};
 use tpch_support::queries::QUERIES;
 
@@ -53,6 +53,26 @@ fn dump_sql(statements: &[String]) {
         text.push_str("\n;\n");
     }
     file.write_all(text.as_bytes()).expect("write dump");
+}
+
+/// DataFusion's own answer to `sql` over the Parquet files, rows sorted.
+async fn datafusion_answer(local: &SessionContext, sql: &str) -> Vec<Vec<Cell>> {
+    let batches = local
+        .sql(sql)
+        .await
+        .expect("local")
+        .collect()
+        .await
+        .expect("local run");
+    sorted_rows(&batches)
+}
+
+/// Every statement the emulator received.
+fn sent_sql(emu: &EmulatorHandle) -> Vec<String> {
+    emu.request_log()
+        .into_iter()
+        .filter_map(|r| r.sql)
+        .collect()
 }
 
 /// What one query did with federation on.
@@ -134,26 +154,28 @@ async fn athena_session(emu: &EmulatorHandle, federation: bool) -> SessionContex
     ctx
 }
 
-/// Planning the larger queries in a debug build needs more stack than a test thread has.
-#[test]
-fn tpch_queries_match_datafusion_and_fetch_little_more_than_their_result() {
+/// Runs `test` on a runtime whose threads have the stack that planning the larger queries in a
+/// debug build needs (more than a test thread has).
+fn on_big_stacks<F: std::future::Future<Output = ()> + 'static>(test: fn() -> F) {
     std::thread::Builder::new()
         .stack_size(64 << 20)
-        .spawn(|| {
+        .spawn(move || {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .thread_stack_size(32 << 20)
                 .enable_all()
                 .build()
                 .expect("runtime")
-                .block_on(tpch())
+                .block_on(test())
         })
         .expect("spawn")
         .join()
         .expect("test thread");
 }
 
-async fn tpch() {
+/// The generated TPC-H tables (kept while the emulator serves them), the emulator, and
+/// DataFusion's own session over the same Parquet files.
+async fn tpch_setup() -> (tempfile::TempDir, EmulatorHandle, SessionContext) {
     let dir = tempfile::tempdir().expect("tempdir");
     generate(dir.path(), SCALE_FACTOR);
     let emu = Emulator::builder()
@@ -163,6 +185,16 @@ async fn tpch() {
         .await
         .expect("emulator");
     let local = local_session(dir.path()).await;
+    (dir, emu, local)
+}
+
+#[test]
+fn tpch_queries_match_datafusion_and_fetch_little_more_than_their_result() {
+    on_big_stacks(tpch);
+}
+
+async fn tpch() {
+    let (_dir, emu, local) = tpch_setup().await;
     let on = athena_session(&emu, true).await;
     let off = athena_session(&emu, false).await;
 
@@ -179,15 +211,7 @@ async fn tpch() {
         if only.as_ref().is_some_and(|o| !o.contains(&n)) {
             continue;
         }
-        let expected = sorted_rows(
-            &local
-                .sql(sql)
-                .await
-                .expect("local")
-                .collect()
-                .await
-                .expect("local run"),
-        );
+        let expected = datafusion_answer(&local, sql).await;
         let pushed = match run(&on, sql).await {
             Ok(r) => r,
             Err(e) => {
@@ -265,12 +289,7 @@ async fn tpch() {
     let text = explain(off.clone()).await;
     assert!(!text.contains(FEDERATED_TABLE), "{text}");
 
-    let sent: Vec<String> = emu
-        .request_log()
-        .into_iter()
-        .filter_map(|r| r.sql)
-        .collect();
-    dump_sql(&sent);
+    dump_sql(&sent_sql(&emu));
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(only.is_none(), "TPCH_ONLY ran only some of the queries");
 }
@@ -305,44 +324,15 @@ const WINDOW_QUERIES: &[&str] = &[
 
 #[test]
 fn window_functions_run_in_athena_with_datafusions_answers() {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(|| {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(32 << 20)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(windows())
-        })
-        .expect("spawn")
-        .join()
-        .expect("test thread");
+    on_big_stacks(windows);
 }
 
 async fn windows() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    generate(dir.path(), SCALE_FACTOR);
-    let emu = Emulator::builder()
-        .data_dir(dir.path())
-        .database(DATABASE)
-        .start()
-        .await
-        .expect("emulator");
-    let local = local_session(dir.path()).await;
+    let (_dir, emu, local) = tpch_setup().await;
     let on = athena_session(&emu, true).await;
     let mut failures = Vec::new();
     for sql in WINDOW_QUERIES {
-        let expected = sorted_rows(
-            &local
-                .sql(sql)
-                .await
-                .expect("local")
-                .collect()
-                .await
-                .expect("local run"),
-        );
+        let expected = datafusion_answer(&local, sql).await;
         let pushed = match run(&on, sql).await {
             Ok(r) => r,
             Err(e) => {
@@ -361,12 +351,7 @@ async fn windows() {
         }
         assert!(!pushed.batches.is_empty() || expected.is_empty());
     }
-    let sent: Vec<String> = emu
-        .request_log()
-        .into_iter()
-        .filter_map(|r| r.sql)
-        .collect();
-    dump_sql(&sent);
+    dump_sql(&sent_sql(&emu));
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
