@@ -156,7 +156,7 @@ async fn athena_session(emu: &EmulatorHandle, federation: bool) -> SessionContex
 
 /// Runs `test` on a runtime whose threads have the stack that planning the larger queries in a
 /// debug build needs (more than a test thread has).
-fn on_big_stacks<F: std::future::Future<Output = ()> + 'static>(test: fn() -> F) {
+fn on_big_stacks<F: Future<Output = ()> + 'static>(test: fn() -> F) {
     std::thread::Builder::new()
         .stack_size(64 << 20)
         .spawn(move || {
@@ -353,6 +353,70 @@ async fn windows() {
     }
     dump_sql(&sent_sql(&emu));
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn scalar_subquery_parameters_behave_like_datafusion() {
+    on_big_stacks(parameters);
+}
+
+/// Scalar subqueries computed before the statement is sent: no rows is NULL, several rows
+/// fail as in DataFusion, and a value of every allowed type reaches Athena as a typed literal.
+async fn parameters() {
+    let (_dir, emu, local) = tpch_setup().await;
+    let on = athena_session(&emu, true).await;
+    for sql in [
+        // No rows: NULL, so no customer qualifies.
+        "SELECT count(*) FROM customer \
+         WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_custkey < 0)",
+        // A decimal average (truncated by DataFusion); a bigint (a decimal cast to bigint,
+        // which Trino rounds), a date and a string behind ILIKE (not in Trino).
+        "SELECT c_mktsegment, count(*) AS n FROM customer \
+         WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_nationkey = 3) \
+         GROUP BY c_mktsegment",
+        "SELECT count(*) FROM customer \
+         WHERE c_custkey < (SELECT CAST(max(c_acctbal) AS BIGINT) FROM customer)",
+        "SELECT count(*) FROM orders \
+         WHERE o_orderdate = (SELECT max(o_orderdate) FROM orders WHERE o_comment ILIKE '%FINAL%')",
+        "SELECT n_name, count(*) FROM nation \
+         WHERE n_name >= (SELECT min(r_name) FROM region WHERE r_name ILIKE 'a%') GROUP BY n_name",
+    ] {
+        let expected = datafusion_answer(&local, sql).await;
+        let pushed = run(&on, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        assert!(
+            same_rows(&sorted_rows(&pushed.batches), &expected),
+            "{sql}: sent {:#?}",
+            pushed.statements
+        );
+        assert!(pushed.fully_pushed, "{sql}: not pushed whole");
+        assert!(
+            pushed
+                .statements
+                .iter()
+                .any(|s| s.contains("CAST(") && !s.contains("$athena_param_")),
+            "{sql}: no value was sent: {:#?}",
+            pushed.statements
+        );
+    }
+    // Several rows: an error, as DataFusion's own.
+    let sql = "SELECT count(*) FROM customer \
+               WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer GROUP BY c_nationkey)";
+    let Err(err) = run(&on, sql).await else {
+        panic!("{sql}: a subquery of several rows ran");
+    };
+    assert!(err.contains("more than one row"), "{err}");
+    let local_err = local
+        .sql(sql)
+        .await
+        .expect("plan")
+        .collect()
+        .await
+        .expect_err("DataFusion fails too");
+    assert!(
+        local_err.to_string().contains("more than one row"),
+        "{local_err}"
+    );
+    dump_sql(&sent_sql(&emu));
 }
 
 fn federation_rules(ctx: &SessionContext) -> usize {
