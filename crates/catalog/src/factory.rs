@@ -188,6 +188,7 @@ impl TableProviderFactory for AthenaTableFactory {
             data_source: source.name.clone(),
             database: schema.database().to_string(),
             table: meta.name.clone(),
+            column_statistics: Vec::new(),
             schema: arrow,
             is_view: meta.is_view(),
             filter_pushdown: pushdown,

@@ -9,6 +9,7 @@
 //!   TTL, concurrent lookups of one table sharing one request.
 
 mod cache;
+mod column_stats;
 mod error;
 mod factory;
 mod metadata;
@@ -19,6 +20,7 @@ mod schema;
 mod table;
 
 pub use cache::{Clock, ManualClock, SystemClock, Ttl};
+pub use column_stats::{ColumnStats, StatValue};
 pub use error::{BoxError, Error, Result};
 pub use factory::{ATHENA_FORMAT, AthenaTableFactory};
 pub use metadata::{

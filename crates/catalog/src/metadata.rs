@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use aws_sdk_athena::error::{DisplayErrorContext, ProvideErrorMetadata};
 use aws_sdk_athena::types::DataCatalogType;
 
+use crate::column_stats::{self, ColumnStats};
 use crate::error::{Error, Result};
 
 /// The name of the account's default Glue-backed data source.
@@ -124,6 +125,16 @@ pub trait MetadataSource: fmt::Debug + Send + Sync {
         database: &str,
         table: &str,
     ) -> Result<Option<TableMetadata>>;
+    /// The column statistics the catalog keeps for `table`'s columns (Glue's
+    /// `GetColumnStatisticsForTable`); none by default, and none is never an error.
+    async fn column_statistics(
+        &self,
+        _source: &DataSourceInfo,
+        _database: &str,
+        _table: &TableMetadata,
+    ) -> Vec<ColumnStats> {
+        Vec::new()
+    }
     /// API calls made so far, by operation (`Glue.GetTables`, ...). Empty if not counted.
     fn api_calls(&self) -> BTreeMap<String, u64> {
         BTreeMap::new()
@@ -311,6 +322,54 @@ fn glue_table(t: &aws_sdk_glue::types::Table) -> TableMetadata {
     }
 }
 
+/// Glue accepts at most this many column names per `GetColumnStatisticsForTable`.
+const COLUMN_STATISTICS_BATCH: usize = 100;
+
+impl MetadataClient {
+    /// Glue's statistics of `table`'s data columns; none when Glue has none or refuses (the
+    /// statistics only guide the optimizer, so their absence is never an error).
+    async fn glue_column_statistics(
+        &self,
+        catalog_id: Option<&str>,
+        database: &str,
+        table: &TableMetadata,
+    ) -> Vec<ColumnStats> {
+        let names: Vec<String> = table.columns.iter().map(|c| c.name.clone()).collect();
+        if table.is_view() || names.is_empty() {
+            return Vec::new();
+        }
+        let mut found = Vec::new();
+        for batch in names.chunks(COLUMN_STATISTICS_BATCH) {
+            self.calls.add("Glue.GetColumnStatisticsForTable");
+            match self
+                .glue
+                .get_column_statistics_for_table()
+                .set_catalog_id(catalog_id.map(str::to_string))
+                .database_name(database)
+                .table_name(&table.name)
+                .set_column_names(Some(batch.to_vec()))
+                .send()
+                .await
+            {
+                Ok(out) => found.extend(
+                    out.column_statistics_list()
+                        .iter()
+                        .filter_map(column_stats::from_glue),
+                ),
+                Err(e) => {
+                    tracing::debug!(
+                        table = %table.name,
+                        error = %sdk_message(&e),
+                        "no column statistics from Glue"
+                    );
+                    return Vec::new();
+                }
+            }
+        }
+        found
+    }
+}
+
 /// Whether an Athena metadata error means "no such table/catalog".
 fn is_not_found(code: Option<&str>, message: Option<&str>) -> bool {
     let code = code.unwrap_or_default();
@@ -487,6 +546,21 @@ impl MetadataSource for MetadataClient {
             }
         })
         .await
+    }
+
+    async fn column_statistics(
+        &self,
+        source: &DataSourceInfo,
+        database: &str,
+        table: &TableMetadata,
+    ) -> Vec<ColumnStats> {
+        match self.glue_catalog(source) {
+            Some(catalog_id) => {
+                self.glue_column_statistics(catalog_id, database, table)
+                    .await
+            }
+            None => Vec::new(),
+        }
     }
 
     async fn table(

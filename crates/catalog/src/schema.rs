@@ -11,6 +11,7 @@ use datafusion::error::DataFusionError;
 use datafusion::logical_expr::TableType;
 
 use crate::cache::{Clock, Ttl, TtlCache};
+use crate::column_stats::{ColumnStats, column_statistics};
 use crate::error::Result;
 use crate::metadata::{DataSourceInfo, MetadataSource, TableMetadata};
 use crate::table::{TableFactory, TableSpec, arrow_schema};
@@ -59,6 +60,8 @@ pub struct AthenaSchemaProvider {
     database: String,
     shared: Arc<Shared>,
     tables: TtlCache<Option<Arc<TableMetadata>>>,
+    /// Column statistics per table (one Glue call per table and TTL).
+    column_stats: TtlCache<Arc<Vec<ColumnStats>>>,
     listing: TtlCache<Listing>,
     refreshing: AtomicBool,
     local: MemorySchemaProvider,
@@ -87,6 +90,7 @@ impl AthenaSchemaProvider {
             source,
             database,
             tables: TtlCache::new(ttl, Arc::clone(&clock)),
+            column_stats: TtlCache::new(ttl, Arc::clone(&clock)),
             listing: TtlCache::new(ttl, clock),
             shared,
             refreshing: AtomicBool::new(false),
@@ -196,12 +200,32 @@ impl AthenaSchemaProvider {
             .await
     }
 
-    fn spec(&self, meta: &TableMetadata) -> Result<TableSpec> {
+    /// The catalog's column statistics of `meta`'s table (cached like the table).
+    async fn column_stats(&self, meta: &TableMetadata) -> Arc<Vec<ColumnStats>> {
+        if meta.is_view() {
+            return Arc::new(Vec::new());
+        }
+        self.column_stats
+            .get_or_load(&meta.name.to_lowercase(), || async {
+                Ok::<_, std::convert::Infallible>(Arc::new(
+                    self.shared
+                        .metadata
+                        .column_statistics(&self.source, &self.database, meta)
+                        .await,
+                ))
+            })
+            .await
+            .unwrap_or_else(|never| match never {})
+    }
+
+    fn spec(&self, meta: &TableMetadata, stats: &[ColumnStats]) -> Result<TableSpec> {
+        let schema = arrow_schema(&self.source.name, &self.database, meta)?;
         Ok(TableSpec {
             data_source: self.source.name.clone(),
             database: self.database.clone(),
             table: meta.name.clone(),
-            schema: arrow_schema(&self.source.name, &self.database, meta)?,
+            column_statistics: column_statistics(stats, &schema),
+            schema,
             is_view: meta.is_view(),
             filter_pushdown: true,
             row_count: meta.row_count,
@@ -243,7 +267,8 @@ impl SchemaProvider for AthenaSchemaProvider {
         let Some(meta) = self.describe(name).await? else {
             return Ok(None);
         };
-        let spec = self.spec(&meta)?;
+        let stats = self.column_stats(&meta).await;
+        let spec = self.spec(&meta, &stats)?;
         self.shared.factory.create(spec).map(Some)
     }
 

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use datafusion::arrow::datatypes::{Field, Schema, SchemaRef};
 use datafusion::catalog::{Session, TableProvider};
 use datafusion::common::Statistics;
-use datafusion::common::stats::Precision;
+use datafusion::common::stats::{ColumnStatistics, Precision};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown, TableType};
 use datafusion::physical_plan::ExecutionPlan;
 use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor};
@@ -35,6 +35,9 @@ pub struct TableSpec {
     /// The row count the catalog records ([`TableMetadata::row_count`]), given to DataFusion's
     /// optimizer as an estimate.
     pub row_count: Option<u64>,
+    /// Column statistics (Glue's, by position in `schema`; unknown where there are none),
+    /// given to DataFusion's optimizer as estimates.
+    pub column_statistics: Vec<ColumnStatistics>,
 }
 
 impl TableSpec {
@@ -82,10 +85,15 @@ impl TableFactory for ScanTableFactory {
         let mut table =
             AthenaTable::new(name, Arc::clone(&spec.schema), Arc::clone(&self.executor))
                 .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
+        let mut statistics = Statistics::new_unknown(&spec.schema);
         if let Some(rows) = spec.row_count.and_then(|r| usize::try_from(r).ok()) {
-            table = table.with_statistics(
-                Statistics::new_unknown(&spec.schema).with_num_rows(Precision::Inexact(rows)),
-            );
+            statistics = statistics.with_num_rows(Precision::Inexact(rows));
+        }
+        if spec.column_statistics.len() == statistics.column_statistics.len() {
+            statistics.column_statistics = spec.column_statistics.clone();
+        }
+        if statistics != Statistics::new_unknown(&spec.schema) {
+            table = table.with_statistics(statistics);
         }
         let table: Arc<dyn TableProvider> = Arc::new(table);
         Ok(if spec.is_view {

@@ -266,6 +266,7 @@ impl EmulatorBuilder {
             log: RequestLog::default(),
             latencies: Mutex::new((self.queue_latency, self.run_latency)),
             active_tasks: Arc::new(AtomicUsize::new(0)),
+            column_stats: Default::default(),
         });
         let (tx, rx) = oneshot::channel::<()>();
         let router = crate::server::router(Arc::clone(&inner));
@@ -412,6 +413,13 @@ impl EmulatorHandle {
             .catalog
             .register_files(db, table, path.as_ref())
             .await
+    }
+
+    /// Computes Glue column statistics for `db.table` (as a Glue column statistics task would),
+    /// which `GetColumnStatisticsForTable` then answers; returns how many columns got them
+    /// (timestamps and nested columns get none, as in Glue). Tables start without.
+    pub async fn compute_column_statistics(&self, db: &str, table: &str) -> Result<usize> {
+        crate::column_stats::compute(&self.inner, db, table).await
     }
 
     /// Every request answered so far, oldest first.

@@ -95,6 +95,32 @@ fn dispatch(inner: &Inner, op: &str, body: &Value) -> Result<Value, ApiError> {
             )?;
             Ok(with_next(json!({ "Partitions": items }), next))
         }
+        "GetColumnStatisticsForTable" => {
+            check_catalog_id(inner, body)?;
+            let db = req_str(body, "DatabaseName")?;
+            let name = req_str(body, "TableName")?;
+            let t = table(inner, db, name)?;
+            let columns: Vec<String> = body["ColumnNames"]
+                .as_array()
+                .ok_or_else(|| ApiError::missing("ColumnNames"))?
+                .iter()
+                .filter_map(|c| c.as_str().map(str::to_owned))
+                .collect();
+            let (found, missing) = inner.column_stats.get(db, &t.name, &columns);
+            let errors: Vec<Value> = missing
+                .iter()
+                .map(|c| {
+                    json!({
+                        "ColumnName": c,
+                        "Error": {
+                            "ErrorCode": "EntityNotFoundException",
+                            "ErrorMessage": format!("no statistics for column {c}"),
+                        },
+                    })
+                })
+                .collect();
+            Ok(json!({ "ColumnStatisticsList": found, "Errors": errors }))
+        }
         other => Err(ApiError::new(
             http::StatusCode::BAD_REQUEST,
             "UnknownOperationException",

@@ -20,6 +20,7 @@
 mod athena;
 mod builder;
 mod catalog;
+mod column_stats;
 mod error;
 mod faults;
 mod glue;

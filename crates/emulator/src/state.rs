@@ -38,6 +38,8 @@ pub(crate) struct Inner {
     pub(crate) log: RequestLog,
     pub(crate) latencies: Mutex<(Duration, Duration)>,
     pub(crate) active_tasks: Arc<AtomicUsize>,
+    /// Glue column statistics computed so far.
+    pub(crate) column_stats: crate::column_stats::ColumnStatsStore,
 }
 
 impl Inner {
