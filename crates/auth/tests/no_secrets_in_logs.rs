@@ -46,9 +46,11 @@ fn captured() -> Arc<Mutex<Vec<u8>>> {
     Arc::clone(BUF.get_or_init(|| {
         let buf = Arc::new(Mutex::new(Vec::new()));
         let writer = Buf(Arc::clone(&buf));
+        // No timestamps: their microseconds could spell a six-digit code by chance.
         tracing_subscriber::fmt()
             .with_max_level(tracing::Level::TRACE)
             .with_ansi(false)
+            .without_time()
             .with_writer(move || writer.clone())
             .try_init()
             .expect("the only subscriber of this test binary");
