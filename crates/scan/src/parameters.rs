@@ -1,7 +1,7 @@
 //! Parameters of a federated statement: scalar subqueries computed before the statement is
 //! sent, their values written into it as typed literals.
 //!
-//! The statement holds a marker per parameter (`$athena_param_0_`, exactly once). When the
+//! The statement holds a marker per parameter (`$athena_param_0_`, wherever it is used). When the
 //! stream starts, each parameter's plan runs to completion; its single value (NULL for no
 //! rows, an error for more than one, as DataFusion's scalar subqueries do) replaces the marker
 //! as `CAST(<literal> AS <type>)`, so Trino sees the value with DataFusion's type.
@@ -78,7 +78,7 @@ pub(crate) async fn fill(
             .ok_or_else(|| DataFusionError::Internal("a parameter plan has no column".into()))?;
         let batches = collect(Arc::clone(&p.plan), Arc::clone(&context)).await?;
         let value = scalar_of(&batches, &data_type)?;
-        filled = filled.replacen(&p.marker, &parameter_sql(&value)?, 1);
+        filled = filled.replace(&p.marker, &parameter_sql(&value)?);
     }
     Ok(filled)
 }

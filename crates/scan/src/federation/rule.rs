@@ -98,7 +98,7 @@ fn replacement(plan: &LogicalPlan) -> Result<Option<LogicalPlan>> {
     for (i, sq) in reads.parameters.iter().enumerate() {
         let marker = parameter_marker(i);
         let null = ScalarValue::try_from(sq.subquery.schema().field(0).data_type())?;
-        with_nulls = with_nulls.replacen(&marker, &parameter_sql(&null)?, 1);
+        with_nulls = with_nulls.replace(&marker, &parameter_sql(&null)?);
         let computed = federate(Arc::unwrap_or_clone(Arc::clone(&sq.subquery)))?.data;
         parameters.push((marker, computed));
     }

@@ -507,3 +507,27 @@ async fn window_functions_run_in_athena_unless_they_would_answer_differently() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_parameter_used_twice_is_sent_twice() {
+    let (ctx, one, _) = recorded_session();
+    let df = ctx
+        .sql(
+            "SELECT region, count(*) FROM orders \
+             WHERE amount > (SELECT avg(amount) FROM orders) \
+                OR amount < -(SELECT avg(amount) FROM orders) GROUP BY region",
+        )
+        .await
+        .expect("plan");
+    let found = federated_in(&df.clone().into_optimized_plan().expect("optimize"));
+    assert_eq!(found.len(), 1, "{found:#?}");
+    df.collect().await.expect("run");
+    let sent = one.sent();
+    dump_sql(&sent);
+    let main = sent.last().expect("a statement");
+    assert!(!main.contains("$athena_param_"), "{main}");
+    assert!(
+        main.matches("CAST(NULL AS DECIMAL(16,6))").count() >= 1,
+        "{main}"
+    );
+}

@@ -44,15 +44,16 @@ pub(crate) fn parameter_marker(i: usize) -> String {
 }
 
 /// The Athena SQL of `plan`, whose scans read `tables` (DataFusion name, Athena name). Each
-/// of `parameters` is written as its marker ([`parameter_marker`]), which appears exactly
-/// once in the statement.
+/// of `parameters` is written as its marker ([`parameter_marker`]) wherever it is used, and
+/// nowhere else.
 pub(crate) fn plan_to_athena_sql(
     plan: &LogicalPlan,
     tables: &[(TableReference, AthenaTableName)],
     parameters: &[Subquery],
 ) -> Result<String, Refusal> {
     let mut floats = Vec::new();
-    let plan = with_markers(plan.clone(), parameters)
+    let mut uses = vec![0; parameters.len()];
+    let plan = with_markers(plan.clone(), parameters, &mut uses)
         .and_then(prepare)
         .and_then(|p| with_float_placeholders(p, &mut floats))
         .map_err(|e| format!("preparing the plan: {e}"))?;
@@ -72,11 +73,10 @@ pub(crate) fn plan_to_athena_sql(
         .collect();
     let names = names.join(", ");
     let sql = format!("SELECT {names} FROM ({statement}) AS \"{FEDERATED_TABLE}\" ({names})");
-    for i in 0..parameters.len() {
-        let marker = parameter_marker(i);
+    for (i, used) in uses.into_iter().enumerate() {
         // A string literal holding the marker's text would be replaced too.
-        if sql.matches(&marker).count() != 1 {
-            return Err(format!("parameter {i} is not marked exactly once"));
+        if used == 0 || sql.matches(&parameter_marker(i)).count() != used {
+            return Err(format!("parameter {i} is not marked where it is used"));
         }
     }
     Ok(sql)
@@ -86,10 +86,12 @@ pub(crate) fn plan_to_athena_sql(
 /// gets their Athena spelling.
 const FLOAT_PLACEHOLDER: &str = "$athena_float_";
 
-/// `plan` with each scalar subquery of `parameters` replaced by its marker.
+/// `plan` with each scalar subquery of `parameters` replaced by its marker; `uses` counts the
+/// replacements of each.
 fn with_markers(
     plan: LogicalPlan,
     parameters: &[Subquery],
+    uses: &mut [usize],
 ) -> datafusion::error::Result<LogicalPlan> {
     if parameters.is_empty() {
         return Ok(plan);
@@ -99,6 +101,7 @@ fn with_markers(
             e.transform(|x| match x {
                 Expr::ScalarSubquery(sq) => match parameters.iter().position(|p| p == &sq) {
                     Some(i) => {
+                        uses[i] += 1;
                         let field = Arc::clone(sq.subquery.schema().field(0));
                         Ok(Transformed::yes(Expr::Placeholder(
                             Placeholder::new_with_field(parameter_marker(i), Some(field)),
