@@ -7,12 +7,12 @@
 //! - aggregates other than `count`, `sum`, `avg`, `min`, `max`, with an `ORDER BY`, or whose
 //!   result differs in Trino: `avg` of `real` (Trino answers `real`) and of decimals (Trino
 //!   keeps the argument's scale and rounds), `min`/`max` of floats (NaN ordering);
-//! - sort keys that are floats (NaN ordering), `DISTINCT ON`, null-aware anti joins other
+//! - sort keys that are floats which may be NaN or -0.0, `DISTINCT ON`, null-aware anti joins other
 //!   than one-key `NOT IN`, joins that match NULL keys, grouping sets;
 //! - window functions other than the ranking ones (`row_number`, `rank`, `dense_rank`,
 //!   `percent_rank`, `cume_dist`, `ntile`), `lag`/`lead`/`first_value`/`last_value`/`nth_value`
 //!   with literal offsets and no default or `IGNORE NULLS`, and the aggregates above; partition
-//!   or order keys that are floats; frames other than `ROWS` with constant bounds and `RANGE`
+//!   or order keys that are floats which may be NaN or -0.0; frames other than `ROWS` with constant bounds and `RANGE`
 //!   from `UNBOUNDED PRECEDING` to `CURRENT ROW` or `UNBOUNDED FOLLOWING`;
 //! - literals other than integers, strings, booleans, dates, decimals and finite doubles,
 //!   `LIKE` patterns with `\` (DataFusion's implicit escape), regex operators and
@@ -98,10 +98,10 @@ fn walk(plan: &LogicalPlan, reads: &mut Reads) -> Result<(), Refusal> {
             reads.relational = true;
         }
         LogicalPlan::Sort(s) => {
-            let schema = s.input.schema();
+            let schema = &annotated(&s.input);
             for sort in &s.expr {
-                if is_float(&type_of(&sort.expr, schema)?) {
-                    return Err("sorting by a float (NaN ordering differs)".into());
+                if is_wild_float(&sort.expr, schema)? {
+                    return Err("sorting by a float that may be NaN or -0.0".into());
                 }
                 check_expr(&sort.expr, schema)?;
             }
@@ -237,6 +237,16 @@ fn is_result_type(t: &DataType) -> bool {
 
 fn is_float(t: &DataType) -> bool {
     matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64)
+}
+
+/// Whether `e` (over `schema`) is a float that is not tame (see [`FloatBounds`]): one that
+/// may be NaN or -0.0, which Trino orders and groups differently.
+fn is_wild_float(e: &Expr, schema: &DFSchema) -> Result<bool, Refusal> {
+    if !is_float(&type_of(e, schema)?) {
+        return Ok(false);
+    }
+    let (renamed, flat) = positional(e, schema)?;
+    Ok(FloatBounds::of(&renamed, &flat).is_none())
 }
 
 fn is_integer(t: &DataType) -> bool {
@@ -582,14 +592,14 @@ fn check_window(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
         ));
     }
     for p in partition_by {
-        if is_float(&type_of(p, schema)?) {
-            return Err("partitioning a window by a float".into());
+        if is_wild_float(p, schema)? {
+            return Err("partitioning a window by a float that may be NaN or -0.0".into());
         }
         check_expr(p, schema)?;
     }
     for o in order_by {
-        if is_float(&type_of(&o.expr, schema)?) {
-            return Err("ordering a window by a float (NaN ordering differs)".into());
+        if is_wild_float(&o.expr, schema)? {
+            return Err("ordering a window by a float that may be NaN or -0.0".into());
         }
         check_expr(&o.expr, schema)?;
     }

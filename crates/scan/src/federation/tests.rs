@@ -531,3 +531,17 @@ async fn a_parameter_used_twice_is_sent_twice() {
         "{main}"
     );
 }
+
+#[tokio::test]
+async fn sorting_by_a_tame_double_runs_in_athena() {
+    // A decimal as a double, scaled by a positive literal: never NaN nor -0.0.
+    let found = federated(
+        "SELECT o_id, CAST(amount AS DOUBLE) * 0.9 AS net FROM orders ORDER BY net DESC LIMIT 5",
+    )
+    .await;
+    assert_eq!(found.len(), 1, "{found:#?}");
+    assert!(found[0].contains("ORDER BY"), "{}", found[0]);
+    // A double column may hold NaN: its sort stays local.
+    let found = federated("SELECT o_id FROM orders ORDER BY score DESC LIMIT 5").await;
+    assert!(found.iter().all(|s| !s.contains("ORDER BY")), "{found:#?}");
+}
