@@ -369,6 +369,24 @@ mod tests {
         assert_eq!(rows(&t, None).await, (5, 1));
     }
 
+    /// The row count DataFusion's statistics give a scan of `t`'s first column.
+    async fn estimated_rows(
+        t: &AthenaTable,
+        ctx: &SessionContext,
+        filters: &[Expr],
+        limit: Option<usize>,
+    ) -> datafusion::common::stats::Precision<usize> {
+        use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
+        let plan = t
+            .scan(&ctx.state(), Some(&vec![0]), filters, limit)
+            .await
+            .expect("scan");
+        StatisticsContext::new()
+            .compute(plan.as_ref(), &StatisticsArgs::new())
+            .expect("statistics")
+            .num_rows
+    }
+
     #[tokio::test]
     async fn scans_report_the_table_statistics_scaled_by_filters_and_limits() {
         use datafusion::common::stats::Precision;
@@ -386,18 +404,8 @@ mod tests {
         );
         let ctx = SessionContext::new();
         let rows = |filters: Vec<Expr>, limit: Option<usize>| {
-            let t = &t;
-            let ctx = &ctx;
-            async move {
-                let plan = t
-                    .scan(&ctx.state(), Some(&vec![0]), &filters, limit)
-                    .await
-                    .expect("scan");
-                StatisticsContext::new()
-                    .compute(plan.as_ref(), &StatisticsArgs::new())
-                    .expect("statistics")
-                    .num_rows
-            }
+            let (t, ctx) = (&t, &ctx);
+            async move { estimated_rows(t, ctx, &filters, limit).await }
         };
         assert_eq!(rows(vec![], None).await, Precision::Inexact(1_000));
         assert_eq!(
@@ -422,7 +430,6 @@ mod tests {
         use datafusion::common::ScalarValue;
         use datafusion::common::stats::{ColumnStatistics, Precision};
         use datafusion::logical_expr::{col, lit};
-        use datafusion::physical_plan::statistics::{StatisticsArgs, StatisticsContext};
 
         let (t, _) = table(vec![Some(1)]);
         let mut stats =
@@ -436,16 +443,7 @@ mod tests {
         let ctx = SessionContext::new();
         let rows = |filter: Expr| {
             let (t, ctx) = (&t, &ctx);
-            async move {
-                let plan = t
-                    .scan(&ctx.state(), None, &[filter], None)
-                    .await
-                    .expect("scan");
-                StatisticsContext::new()
-                    .compute(plan.as_ref(), &StatisticsArgs::new())
-                    .expect("statistics")
-                    .num_rows
-            }
+            async move { estimated_rows(t, ctx, &[filter], None).await }
         };
         // A tenth of the range keeps about a tenth of the rows, not the default 20%.
         let Precision::Inexact(n) = rows(col("a").lt(lit(100))).await else {
