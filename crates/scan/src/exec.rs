@@ -440,36 +440,30 @@ impl ExecutionPlan for AthenaExec {
         let metrics = QueryMetrics::new(&self.metrics, partition);
         let output_rows = metrics.output_rows.clone();
         let batches: SendableRecordBatchStream = match self.answer {
-            Answer::Rows if !self.parameters.is_empty() => {
+            // The SQL is written when the stream is first polled: by then the parameters can be
+            // computed, and the join that fills the key filters has loaded its build side. (Key
+            // filters belong to table scans, parameters to federated statements: never both.)
+            Answer::Rows if !self.parameters.is_empty() || !self.dynamic_filters.is_empty() => {
                 let node = self.clone();
                 let started = async move {
-                    let sql = fill(&node.sql, &node.parameters, context).await?;
+                    let (sql, estimate) = if node.dynamic_filters.is_empty() {
+                        let sql = fill(&node.sql, &node.parameters, context).await?;
+                        (sql, node.estimated_rows())
+                    } else {
+                        let (sql, sent) = node.sql_with_key_filters();
+                        *node
+                            .key_filter_sent
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner()) = sent;
+                        (sql, None)
+                    };
                     *node.sent_sql.lock().unwrap_or_else(|e| e.into_inner()) = Some(sql.clone());
                     node.executor.execute_with_estimate(
                         &sql,
                         Arc::clone(&node.schema),
                         metrics,
-                        node.estimated_rows(),
+                        estimate,
                     )
-                };
-                Box::pin(RecordBatchStreamAdapter::new(
-                    Arc::clone(&self.schema),
-                    futures::stream::once(started).try_flatten(),
-                ))
-            }
-            Answer::Rows if !self.dynamic_filters.is_empty() => {
-                // The SQL is written when the stream is first polled: by then the join that
-                // fills the filter has loaded its build side.
-                let node = self.clone();
-                let started = async move {
-                    let (sql, sent) = node.sql_with_key_filters();
-                    *node
-                        .key_filter_sent
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner()) = sent;
-                    *node.sent_sql.lock().unwrap_or_else(|e| e.into_inner()) = Some(sql.clone());
-                    node.executor
-                        .execute(&sql, Arc::clone(&node.schema), metrics)
                 };
                 Box::pin(RecordBatchStreamAdapter::new(
                     Arc::clone(&self.schema),

@@ -612,11 +612,11 @@ fn is_string(t: &DataType) -> bool {
     matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
 }
 
-fn is_float(t: &DataType) -> bool {
+pub(crate) fn is_float(t: &DataType) -> bool {
     matches!(t, DataType::Float32 | DataType::Float64 | DataType::Float16)
 }
 
-fn is_signed_int(t: &DataType) -> bool {
+pub(crate) fn is_signed_int(t: &DataType) -> bool {
     matches!(
         t,
         DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64

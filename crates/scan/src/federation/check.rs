@@ -43,7 +43,9 @@ use datafusion::logical_expr::{
 
 use crate::dialect::quote_identifier;
 use crate::exec::QueryExecutor;
-use crate::pushdown::{AthenaTableName, FLOAT_BOUNDS_KEY, FloatBounds, check_pushable};
+use crate::pushdown::{
+    AthenaTableName, FLOAT_BOUNDS_KEY, FloatBounds, check_pushable, is_float, is_signed_int,
+};
 use crate::table::AthenaTable;
 
 /// Why a plan stays in DataFusion.
@@ -235,10 +237,6 @@ fn is_result_type(t: &DataType) -> bool {
     ) || matches!(t, DataType::Decimal128(p, s) if *p <= 38 && *s >= 0)
 }
 
-fn is_float(t: &DataType) -> bool {
-    matches!(t, DataType::Float16 | DataType::Float32 | DataType::Float64)
-}
-
 /// Whether `e` (over `schema`) is a float that is not tame (see [`FloatBounds`]): one that
 /// may be NaN or -0.0, which Trino orders and groups differently.
 fn is_wild_float(e: &Expr, schema: &DFSchema) -> Result<bool, Refusal> {
@@ -247,13 +245,6 @@ fn is_wild_float(e: &Expr, schema: &DFSchema) -> Result<bool, Refusal> {
     }
     let (renamed, flat) = positional(e, schema)?;
     Ok(FloatBounds::of(&renamed, &flat).is_none())
-}
-
-fn is_integer(t: &DataType) -> bool {
-    matches!(
-        t,
-        DataType::Int8 | DataType::Int16 | DataType::Int32 | DataType::Int64
-    )
 }
 
 fn type_of(e: &Expr, schema: &DFSchema) -> Result<DataType, Refusal> {
@@ -320,7 +311,7 @@ fn parameter_refusal(sq: &Subquery) -> Option<Refusal> {
         return Some(format!("the subquery answers {} columns", fields.len()));
     };
     let ok = match field.data_type() {
-        t if is_integer(t) => true,
+        t if is_signed_int(t) => true,
         DataType::Boolean
         | DataType::Utf8
         | DataType::LargeUtf8
@@ -556,8 +547,8 @@ fn check_aggregate(a: &Aggregate) -> Result<(), Refusal> {
         let t = type_of(arg, schema)?;
         let ok = match func.name() {
             "count" => true,
-            "sum" => is_integer(&t) || matches!(t, DataType::Float64 | DataType::Decimal128(..)),
-            "avg" => is_integer(&t) || t == DataType::Float64,
+            "sum" => is_signed_int(&t) || matches!(t, DataType::Float64 | DataType::Decimal128(..)),
+            "avg" => is_signed_int(&t) || t == DataType::Float64,
             "min" | "max" => !is_float(&t) && t != DataType::Boolean,
             _ => false,
         };
@@ -616,9 +607,9 @@ fn check_window(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
             match name {
                 "count" => true,
                 "sum" => {
-                    is_integer(&t) || matches!(t, DataType::Float64 | DataType::Decimal128(..))
+                    is_signed_int(&t) || matches!(t, DataType::Float64 | DataType::Decimal128(..))
                 }
-                "avg" => is_integer(&t) || t == DataType::Float64,
+                "avg" => is_signed_int(&t) || t == DataType::Float64,
                 "min" | "max" => !is_float(&t) && t != DataType::Boolean,
                 _ => false,
             }
