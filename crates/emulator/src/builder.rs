@@ -34,6 +34,9 @@ pub const RESULTS_BUCKET: &str = "athena-results";
 pub const STAGING_DIR: &str = "s3://athena-results/staging/";
 /// The account id in ARNs and Glue `CatalogId`s.
 pub const ACCOUNT_ID: &str = "123456789012";
+/// Rows an UNLOAD writes to one Parquet file unless [`EmulatorBuilder::unload_rows_per_file`]
+/// says otherwise.
+pub const DEFAULT_UNLOAD_ROWS_PER_FILE: u64 = 1_000_000;
 
 /// Entry point: `Emulator::builder()...start().await`.
 #[derive(Debug, Clone, Copy)]
@@ -62,6 +65,7 @@ pub struct EmulatorBuilder {
     queue_latency: Duration,
     run_latency: Duration,
     workgroups: Vec<(String, Option<String>)>,
+    unload_rows_per_file: u64,
 }
 
 impl Default for EmulatorBuilder {
@@ -77,6 +81,7 @@ impl Default for EmulatorBuilder {
             queue_latency: Duration::ZERO,
             run_latency: Duration::ZERO,
             workgroups: Vec::new(),
+            unload_rows_per_file: DEFAULT_UNLOAD_ROWS_PER_FILE,
         }
     }
 }
@@ -94,6 +99,7 @@ impl fmt::Debug for EmulatorBuilder {
             .field("queue_latency", &self.queue_latency)
             .field("run_latency", &self.run_latency)
             .field("workgroups", &self.workgroups)
+            .field("unload_rows_per_file", &self.unload_rows_per_file)
             .finish()
     }
 }
@@ -146,6 +152,13 @@ impl EmulatorBuilder {
     pub fn latencies(mut self, queue: Duration, run: Duration) -> Self {
         self.queue_latency = queue;
         self.run_latency = run;
+        self
+    }
+
+    /// How many rows an UNLOAD writes to one Parquet file before it starts the next (default
+    /// 1,000,000; at least 1). Athena splits large UNLOAD results over many files too.
+    pub fn unload_rows_per_file(mut self, rows: u64) -> Self {
+        self.unload_rows_per_file = rows.max(1);
         self
     }
 
@@ -265,6 +278,7 @@ impl EmulatorBuilder {
             faults: Faults::default(),
             log: RequestLog::default(),
             latencies: Mutex::new((self.queue_latency, self.run_latency)),
+            unload_rows_per_file: self.unload_rows_per_file,
             active_tasks: Arc::new(AtomicUsize::new(0)),
             column_stats: Default::default(),
         });

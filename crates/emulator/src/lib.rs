@@ -36,8 +36,9 @@ mod wire;
 
 pub use athena::query::QueryState;
 pub use builder::{
-    ACCOUNT_ID, DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY, Emulator, EmulatorBuilder,
-    EmulatorHandle, RESULTS_BUCKET, STAGING_DIR,
+    ACCOUNT_ID, DEFAULT_ACCESS_KEY, DEFAULT_REGION, DEFAULT_SECRET_KEY,
+    DEFAULT_UNLOAD_ROWS_PER_FILE, Emulator, EmulatorBuilder, EmulatorHandle, RESULTS_BUCKET,
+    STAGING_DIR,
 };
 pub use error::{Error, Result};
 pub use faults::{Faults, ThrottleKind};

@@ -37,6 +37,8 @@ pub(crate) struct Inner {
     pub(crate) faults: Faults,
     pub(crate) log: RequestLog,
     pub(crate) latencies: Mutex<(Duration, Duration)>,
+    /// Rows an UNLOAD writes to one Parquet file before it starts the next.
+    pub(crate) unload_rows_per_file: u64,
     pub(crate) active_tasks: Arc<AtomicUsize>,
     /// Glue column statistics computed so far.
     pub(crate) column_stats: crate::column_stats::ColumnStatsStore,

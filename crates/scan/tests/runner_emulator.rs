@@ -264,6 +264,53 @@ async fn unload_deletes_its_files_and_falls_back_for_zoned_timestamps() {
     assert_eq!(got_ts.values(), want_ts.values());
 }
 
+/// An UNLOAD written as many files: every row arrives exactly once, whatever order the files'
+/// batches are passed on in, and every file is deleted afterwards.
+#[tokio::test]
+async fn unload_reads_every_file_of_a_multi_file_result() {
+    let emu = Emulator::builder()
+        .unload_rows_per_file(7)
+        .start()
+        .await
+        .expect("emulator starts");
+    emu.register_batches("default", "t", schema(), vec![batch(50)])
+        .unwrap();
+    let unload_dir = emu.storage_dir().join("athena-results/staging/unload");
+    let options: ConnectionOptions = format!("{}ResultFetcher=Unload;", emu.connection_string())
+        .parse()
+        .unwrap();
+    let kept = Arc::new(
+        AthenaRunner::new(&options)
+            .await
+            .unwrap()
+            .with_batch_size(3)
+            .with_keep_unload_files(true),
+    );
+    let (got, m) = run(&kept, "SELECT * FROM t", schema()).await.unwrap();
+    assert_eq!(m.fetch_path.values(), vec!["Unload".to_string()]);
+    // 50 rows at 7 per file.
+    assert_eq!(walk(&unload_dir).len(), 8);
+    let by_key = |b: &RecordBatch| {
+        let idx = datafusion::arrow::compute::sort_to_indices(b.column(3), None, None).unwrap();
+        datafusion::arrow::compute::take_record_batch(b, &idx).unwrap()
+    };
+    assert_eq!(by_key(&got), batch(50));
+
+    // Without keeping them, all eight files are gone shortly after the stream ends.
+    let r = runner(&emu, "ResultFetcher=Unload;").await;
+    let (got, _) = run(&r, "SELECT * FROM t", schema()).await.unwrap();
+    assert_eq!(by_key(&got), batch(50));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while walk(&unload_dir).len() > 8 {
+        assert!(
+            Instant::now() < deadline,
+            "UNLOAD files left behind: {:?}",
+            walk(&unload_dir)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
     if let Ok(rd) = std::fs::read_dir(dir) {

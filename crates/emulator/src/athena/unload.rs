@@ -15,9 +15,6 @@ use super::sql::Unload;
 use crate::state::Inner;
 use crate::storage::S3Location;
 
-/// Rows per Parquet file before a new file starts.
-const ROWS_PER_FILE: u64 = 1_000_000;
-
 fn compression(name: Option<&str>) -> Result<Compression, AthenaError> {
     Ok(match name.unwrap_or("GZIP") {
         "GZIP" => Compression::GZIP(GzipLevel::default()),
@@ -121,27 +118,35 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
         let batch = batch.map_err(|e| AthenaError::from_datafusion(&e))?;
         let batch = RecordBatch::try_new(Arc::clone(&schema), batch.columns().to_vec())
             .map_err(|e| AthenaError::system(format!("UNLOAD batch: {e}")))?;
-        if current.is_none() {
-            let key = format!("{prefix}{}_{:05}", job.id, written.len());
-            let tmp = inner
-                .storage
-                .temp_path(&format!("{}_{:05}", job.id, written.len()));
-            let file = std::fs::File::create(&tmp).map_err(io)?;
-            let writer =
-                ArrowWriter::try_new(file, Arc::clone(&schema), Some(props.clone())).map_err(pq)?;
-            current = Some((writer, tmp, key));
-        }
-        if let Some((writer, _, _)) = current.as_mut() {
-            writer.write(&batch).map_err(pq)?;
-        }
-        rows_in_file += batch.num_rows() as u64;
         rows += batch.num_rows() as u64;
-        if rows_in_file >= ROWS_PER_FILE {
-            if let Some((writer, tmp, key)) = current.take() {
-                writer.close().map_err(pq)?;
-                written.push((tmp, key));
+        // The batch is cut where a file fills up, so every file but the last holds exactly
+        // `unload_rows_per_file` rows.
+        let mut offset = 0usize;
+        while offset < batch.num_rows() {
+            if current.is_none() {
+                let key = format!("{prefix}{}_{:05}", job.id, written.len());
+                let tmp = inner
+                    .storage
+                    .temp_path(&format!("{}_{:05}", job.id, written.len()));
+                let file = std::fs::File::create(&tmp).map_err(io)?;
+                let writer = ArrowWriter::try_new(file, Arc::clone(&schema), Some(props.clone()))
+                    .map_err(pq)?;
+                current = Some((writer, tmp, key));
             }
-            rows_in_file = 0;
+            let room = inner.unload_rows_per_file - rows_in_file;
+            let take = (batch.num_rows() - offset).min(usize::try_from(room).unwrap_or(usize::MAX));
+            if let Some((writer, _, _)) = current.as_mut() {
+                writer.write(&batch.slice(offset, take)).map_err(pq)?;
+            }
+            offset += take;
+            rows_in_file += take as u64;
+            if rows_in_file >= inner.unload_rows_per_file {
+                if let Some((writer, tmp, key)) = current.take() {
+                    writer.close().map_err(pq)?;
+                    written.push((tmp, key));
+                }
+                rows_in_file = 0;
+            }
         }
     }
     if let Some((writer, tmp, key)) = current.take() {

@@ -174,19 +174,20 @@ pub(crate) async fn run(
     let target_schema = Arc::clone(&schema);
     let file_schema = Arc::clone(&schema);
     // Up to `files_in_flight` files are read and decoded at once, each by its own task feeding a
-    // two-batch channel; batches come out in file order.
+    // two-batch channel; a batch is passed on as soon as any file has one. The files of an UNLOAD
+    // carry no order between them (Athena writes them in parallel), and a pushed ORDER BY is
+    // always re-established locally, so waiting on the files in turn would only idle decoders.
     let stream = futures::stream::iter(files)
         .map(move |(store, path)| {
-            futures::future::ready(read_file_in_task(
+            read_file_in_task(
                 store,
                 path,
                 Arc::clone(&file_schema),
                 batch_size,
                 bytes.clone(),
-            ))
+            )
         })
-        .buffered(files_in_flight)
-        .flatten()
+        .flatten_unordered(files_in_flight)
         .map(move |batch| {
             // Keep the cleanup guard alive as long as the stream.
             let _ = &cleanup;
