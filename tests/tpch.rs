@@ -6,8 +6,6 @@
 
 mod tpch_support;
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::sync::Arc;
 
 use datafusion::arrow::util::pretty::pretty_format_batches;
@@ -18,7 +16,7 @@ use datafusion::prelude::SessionContext;
 use datafusion_athena::ConnectionOptions;
 use datafusion_athena::catalog::AthenaCatalogBuilder;
 use datafusion_athena::scan::{AthenaExec, FEDERATED_TABLE};
-use datafusion_athena_emulator::{Emulator, EmulatorHandle};
+use datafusion_athena_emulator::{Emulator, EmulatorHandle, dump_sql};
 use tpch_support::compare::{Cell, athena_csv_bytes, same_rows, sorted_rows};
 use tpch_support::data::{DATABASE, generate, local_session};
 use tpch_support::queries::QUERIES;
@@ -34,26 +32,6 @@ const PARTLY_LOCAL: &[(u32, &str)] = &[(
      Arrow computes as round(v * 1e15) in doubles and Trino rounds exactly; the join and its \
      comparison stay local, the aggregates run in Athena (1.07x of the result)",
 )];
-
-/// Appends statements to the file named by `ATHENA_SQL_DUMP` (one per line, each followed by
-/// a line holding only `;`, the format `check_athena_sql.py` reads).
-fn dump_sql(statements: &[String]) {
-    let Ok(path) = std::env::var("ATHENA_SQL_DUMP") else {
-        return;
-    };
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .unwrap_or_else(|e| panic!("cannot open ATHENA_SQL_DUMP={path}: {e}"));
-    let mut text = String::new();
-    for s in statements {
-        assert!(!s.contains('\n'), "generated SQL must be one line: {s}");
-        text.push_str(s);
-        text.push_str("\n;\n");
-    }
-    file.write_all(text.as_bytes()).expect("write dump");
-}
 
 /// DataFusion's own answer to `sql` over the Parquet files, rows sorted.
 async fn datafusion_answer(local: &SessionContext, sql: &str) -> Vec<Vec<Cell>> {
@@ -289,7 +267,7 @@ async fn tpch() {
     let text = explain(off.clone()).await;
     assert!(!text.contains(FEDERATED_TABLE), "{text}");
 
-    dump_sql(&sent_sql(&emu));
+    dump_sql(&sent_sql(&emu)).expect("ATHENA_SQL_DUMP");
     assert!(failures.is_empty(), "{failures:#?}");
     assert!(only.is_none(), "TPCH_ONLY ran only some of the queries");
 }
@@ -351,7 +329,7 @@ async fn windows() {
         }
         assert!(!pushed.batches.is_empty() || expected.is_empty());
     }
-    dump_sql(&sent_sql(&emu));
+    dump_sql(&sent_sql(&emu)).expect("ATHENA_SQL_DUMP");
     assert!(failures.is_empty(), "{failures:#?}");
 }
 
@@ -416,7 +394,7 @@ async fn parameters() {
         local_err.to_string().contains("more than one row"),
         "{local_err}"
     );
-    dump_sql(&sent_sql(&emu));
+    dump_sql(&sent_sql(&emu)).expect("ATHENA_SQL_DUMP");
 }
 
 fn federation_rules(ctx: &SessionContext) -> usize {

@@ -2,8 +2,6 @@
 //! count Glue reports puts a local Parquet file of 1,000 keys on the build side, and its keys
 //! reach Athena as one `IN` list (the session's list limit is raised by `register_athena`).
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +13,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use datafusion_athena_catalog::{JOIN_KEY_LIST_MAX_DISTINCT, register_athena};
-use datafusion_athena_emulator::{Emulator, Service};
+use datafusion_athena_emulator::{Emulator, Service, dump_sql};
 
 const FACT_ROWS: i64 = 20_000;
 
@@ -34,25 +32,6 @@ fn write_parquet(path: &Path, batch: &RecordBatch) {
     let mut writer = ArrowWriter::try_new(file, batch.schema(), None).expect("writer");
     writer.write(batch).expect("write");
     writer.close().expect("close");
-}
-
-/// Appends statements to `ATHENA_SQL_DUMP` in the format `check_athena_sql.py` reads.
-fn dump_sql(statements: &[String]) {
-    let Ok(path) = std::env::var("ATHENA_SQL_DUMP") else {
-        return;
-    };
-    let mut text = String::new();
-    for s in statements {
-        assert!(!s.contains('\n'), "generated SQL must be one line: {s}");
-        text.push_str(s);
-        text.push_str("\n;\n");
-    }
-    OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .unwrap_or_else(|e| panic!("cannot append to ATHENA_SQL_DUMP={path}: {e}"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -139,7 +118,7 @@ async fn glue_row_counts_put_local_keys_on_the_build_side_and_send_them_as_a_lis
         .filter(|r| r.service == Service::Athena && r.operation == "StartQueryExecution")
         .filter_map(|r| r.sql)
         .collect();
-    dump_sql(&sent);
+    dump_sql(&sent).expect("ATHENA_SQL_DUMP");
     assert_eq!(sent.len(), 1, "{sent:?}");
     let list = sent[0]
         .split("\"k\" IN (")

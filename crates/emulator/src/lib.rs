@@ -28,6 +28,7 @@ mod log;
 mod s3;
 mod server;
 mod sigv4;
+mod sql_dump;
 mod state;
 mod storage;
 mod sts;
@@ -43,3 +44,4 @@ pub use builder::{
 pub use error::{Error, Result};
 pub use faults::{Faults, ThrottleKind};
 pub use log::{RequestRecord, Service};
+pub use sql_dump::{SQL_DUMP_ENV, dump_sql};

@@ -8,7 +8,7 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Recorder, dump_sql, sorted_rows};
+use common::{Recorder, sorted_rows};
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
@@ -18,7 +18,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use datafusion_athena_config::ConnectionOptions;
-use datafusion_athena_emulator::{Emulator, EmulatorHandle};
+use datafusion_athena_emulator::{Emulator, EmulatorHandle, dump_sql};
 use datafusion_athena_scan::{
     AthenaRunner, AthenaTable, AthenaTableName, MAX_QUERY_BYTES, PollPolicy, QueryExecutor,
 };
@@ -182,8 +182,8 @@ async fn compare(f: &Fixture, sql: &str, setup: &dyn Fn(&SessionContext)) -> (Ve
         sent_off.iter().all(|s| !s.contains(" WHERE ")),
         "pushdown off sent a filter: {sent_off:?}"
     );
-    dump_sql(&sent);
-    dump_sql(&sent_off);
+    dump_sql(&sent).expect("ATHENA_SQL_DUMP");
+    dump_sql(&sent_off).expect("ATHENA_SQL_DUMP");
     let rows = with.iter().map(RecordBatch::num_rows).sum();
     (sent, rows)
 }
@@ -312,7 +312,7 @@ async fn explain_shows_the_key_filter_before_and_after_execution() {
         ),
         "{explain}"
     );
-    dump_sql(&f.recorder.take_statements());
+    dump_sql(&f.recorder.take_statements()).expect("ATHENA_SQL_DUMP");
 }
 
 async fn physical_text(ctx: &SessionContext, sql: &str) -> String {

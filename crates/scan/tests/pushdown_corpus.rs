@@ -9,7 +9,8 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{CORPUS, LocalAthena, client, compare_corpus, corpus_batch, dump_sql};
+use common::{CORPUS, LocalAthena, client, compare_corpus, corpus_batch};
+use datafusion_athena_emulator::dump_sql;
 
 #[tokio::test]
 async fn pushdown_returns_the_same_rows_as_local_filtering() {
@@ -32,7 +33,7 @@ async fn pushdown_returns_the_same_rows_as_local_filtering() {
         report.failures.len(),
         report.failures.join("\n")
     );
-    dump_sql(&report.statements);
+    dump_sql(&report.statements).expect("ATHENA_SQL_DUMP");
     let share = report.exact as f64 / CORPUS.len() as f64;
     println!(
         "pushdown corpus: {} of {} filters pushed Exact ({:.1}%)",

@@ -6,9 +6,9 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{CORPUS, Recorder, client_for, compare_corpus, corpus_batch_lowercase, dump_sql};
+use common::{CORPUS, Recorder, client_for, compare_corpus, corpus_batch_lowercase};
 use datafusion_athena_config::ConnectionOptions;
-use datafusion_athena_emulator::Emulator;
+use datafusion_athena_emulator::{Emulator, dump_sql};
 use datafusion_athena_scan::{AthenaRunner, AthenaTableName, PollPolicy, QueryExecutor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -50,7 +50,7 @@ async fn emulator_returns_the_same_rows_with_and_without_pushdown() {
         .map(|f| f.replace("\"Upper Name\"", "\"upper name\""))
         .collect();
     let report = compare_corpus(&pushed, &local, &|| recorder.take_statements(), &filters).await;
-    dump_sql(&report.statements);
+    dump_sql(&report.statements).expect("ATHENA_SQL_DUMP");
     println!(
         "emulator corpus: {} of {} filters pushed Exact",
         report.exact,

@@ -4,8 +4,9 @@ mod common;
 
 use std::sync::Arc;
 
-use common::{LocalAthena, client, corpus_batch, dump_sql, sorted_rows};
+use common::{LocalAthena, client, corpus_batch, sorted_rows};
 use datafusion::arrow::util::pretty::pretty_format_batches;
+use datafusion_athena_emulator::dump_sql;
 
 const FROM: &str = "FROM \"datafusion\".\"public\".\"Corpus Events\"";
 
@@ -31,8 +32,8 @@ async fn run(query: &str) -> (Vec<String>, Vec<String>, Vec<String>) {
         .await
         .expect(query);
     let sent_local = athena.take_statements();
-    dump_sql(&sent);
-    dump_sql(&sent_local);
+    dump_sql(&sent).expect("ATHENA_SQL_DUMP");
+    dump_sql(&sent_local).expect("ATHENA_SQL_DUMP");
     assert_eq!(sorted_rows(&rows), sorted_rows(&local_rows), "{query}");
     (sent, sorted_rows(&rows), sent_local)
 }
@@ -144,7 +145,7 @@ async fn timestamp_with_time_zone_filters() {
         .await
         .expect("run");
     let sent = athena.take_statements();
-    dump_sql(&sent);
+    dump_sql(&sent).expect("ATHENA_SQL_DUMP");
     assert_eq!(sorted_rows(&rows), vec!["| 2  |".to_string()]);
     assert_eq!(sent.len(), 1);
     assert!(

@@ -115,26 +115,15 @@ fn federated_in(plan: &LogicalPlan) -> Vec<String> {
     found
 }
 
-/// Appends statements to the file named by `ATHENA_SQL_DUMP` (one per line, each followed by
-/// a line holding only `;`), for `check_athena_sql.py`.
+/// Hands generated statements to CI's Athena SQL check; statements still holding parameter
+/// markers are left out (they are checked as sent, with their values).
 fn dump_sql(statements: &[String]) {
-    use std::io::Write;
-    let Ok(path) = std::env::var("ATHENA_SQL_DUMP") else {
-        return;
-    };
-    let mut text = String::new();
-    // Statements with parameter markers are dumped as sent, with their values.
-    for s in statements.iter().filter(|s| !s.contains("$athena_param_")) {
-        assert!(!s.contains('\n'), "generated SQL must be one line: {s}");
-        text.push_str(s);
-        text.push_str("\n;\n");
-    }
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(text.as_bytes()))
-        .unwrap_or_else(|e| panic!("cannot append to ATHENA_SQL_DUMP={path}: {e}"));
+    let complete: Vec<String> = statements
+        .iter()
+        .filter(|s| !s.contains("$athena_param_"))
+        .cloned()
+        .collect();
+    datafusion_athena_emulator::dump_sql(&complete).expect("ATHENA_SQL_DUMP");
 }
 
 fn q(s: &str) -> String {

@@ -2,8 +2,6 @@
 //! DataFusion over an in-memory table, and a recorder of every statement sent.
 #![allow(dead_code, unreachable_pub)]
 
-use std::fs::OpenOptions;
-use std::io::Write;
 use std::sync::{Arc, Mutex};
 
 use datafusion::arrow::array::{
@@ -153,27 +151,6 @@ pub fn sorted_rows(batches: &[RecordBatch]) -> Vec<String> {
         .collect();
     lines.sort();
     lines
-}
-
-/// Appends statements to the file named by `ATHENA_SQL_DUMP`, one per line, each followed by a
-/// line holding only `;` (the format `check_athena_sql.py` reads).
-pub fn dump_sql(statements: &[String]) {
-    let Ok(path) = std::env::var("ATHENA_SQL_DUMP") else {
-        return;
-    };
-    let mut file = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
-        .unwrap_or_else(|e| panic!("cannot open ATHENA_SQL_DUMP={path}: {e}"));
-    let mut text = String::new();
-    for s in statements {
-        assert!(!s.contains('\n'), "generated SQL must be one line: {s}");
-        text.push_str(s);
-        text.push_str("\n;\n");
-    }
-    // One append per call, so tests running in parallel do not interleave statements.
-    file.write_all(text.as_bytes()).expect("write dump");
 }
 
 fn date(y: i32, m: u32, d: u32) -> i32 {
