@@ -48,7 +48,7 @@ impl TableSpec {
 }
 
 /// Builds the `TableProvider` of an Athena table. The default
-/// ([`ScanTableFactory`](crate::ScanTableFactory)) queries Athena through the scan crate.
+/// ([`ScanTableFactory`]) queries Athena through the scan crate.
 pub trait TableFactory: fmt::Debug + Send + Sync {
     /// The provider for `spec`.
     fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>>;

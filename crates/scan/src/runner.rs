@@ -190,7 +190,8 @@ impl AthenaRunner {
         self
     }
 
-    /// Sets the ranged-GET part size and the number of GETs in flight of the S3 path.
+    /// Sets the ranged-GET part size and the number of GETs in flight of the S3 path (and of
+    /// the Unload path's column chunks, whose files' footers come with one GET each).
     pub fn with_s3_read(mut self, part_size: u64, concurrency: usize) -> Self {
         self.csv.part_size = part_size.max(1);
         self.csv.concurrency = concurrency.max(1);

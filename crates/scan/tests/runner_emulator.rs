@@ -286,10 +286,20 @@ async fn unload_reads_every_file_of_a_multi_file_result() {
             .with_batch_size(3)
             .with_keep_unload_files(true),
     );
+    emu.clear_request_log();
     let (got, m) = run(&kept, "SELECT * FROM t", schema()).await.unwrap();
     assert_eq!(m.fetch_path.values(), vec!["Unload".to_string()]);
     // 50 rows at 7 per file.
     assert_eq!(walk(&unload_dir).len(), 8);
+    // One GET for the manifest and one per file (a small file comes whole with the read of its
+    // footer); no HEAD.
+    let s3: Vec<String> = emu
+        .request_log()
+        .into_iter()
+        .filter(|r| r.operation.ends_with("Object"))
+        .map(|r| r.operation)
+        .collect();
+    assert_eq!(s3, vec!["GetObject".to_string(); 9], "{s3:?}");
     let by_key = |b: &RecordBatch| {
         let idx = datafusion::arrow::compute::sort_to_indices(b.column(3), None, None).unwrap();
         datafusion::arrow::compute::take_record_batch(b, &idx).unwrap()
@@ -485,6 +495,47 @@ async fn s3_errors_mid_stream_are_retried_and_results_stay_complete() {
     emu.faults().s3_truncated_bodies(0.3);
     let (got, _) = run(&r, ALL, schema()).await.unwrap();
     assert_eq!(got, batch(500));
+}
+
+/// The same faults on the UNLOAD path: files larger than the first read of their end, column
+/// chunks fetched in 4 KiB parts, some GETs failing or cut short.
+#[tokio::test]
+async fn s3_errors_during_unload_reads_are_retried_and_results_stay_complete() {
+    const ROWS: usize = 20_000;
+    let emu = Emulator::builder()
+        .unload_rows_per_file(6_000)
+        .start()
+        .await
+        .expect("emulator starts");
+    emu.register_batches("default", "t", schema(), vec![batch(ROWS)])
+        .unwrap();
+    let r = runner(&emu, "ResultFetcher=Unload;").await;
+    let by_key = |b: &RecordBatch| {
+        let idx = datafusion::arrow::compute::sort_to_indices(b.column(3), None, None).unwrap();
+        datafusion::arrow::compute::take_record_batch(b, &idx).unwrap()
+    };
+    emu.faults().set_seed(5);
+    for fault in ["failures", "truncated"] {
+        emu.faults().clear();
+        emu.clear_request_log();
+        match fault {
+            "failures" => emu.faults().s3_get_failures(0.2),
+            _ => emu.faults().s3_truncated_bodies(0.2),
+        }
+        let (got, m) = run(&r, "SELECT * FROM t", schema()).await.unwrap();
+        assert_eq!(m.fetch_path.values(), vec!["Unload".to_string()], "{fault}");
+        assert_eq!(by_key(&got), batch(ROWS), "{fault}");
+        let log = emu.request_log();
+        let gets: Vec<_> = log.iter().filter(|r| r.operation == "GetObject").collect();
+        assert!(
+            gets.len() > 40,
+            "{fault}: {} GETs, expected parts of 4 KiB",
+            gets.len()
+        );
+        if fault == "failures" {
+            assert!(gets.iter().any(|r| r.status >= 500), "no GET failed");
+        }
+    }
 }
 
 #[tokio::test]

@@ -1,6 +1,11 @@
 //! The UNLOAD path: the query is wrapped in `UNLOAD (...) TO '<staging>unload/<uuid>/' WITH
 //! (format = 'PARQUET')`, the Parquet files listed in the data manifest are read, and deleted
 //! afterwards (unless the runner keeps them).
+//!
+//! Several files are read at once, each by its own task; batches are passed on in no
+//! particular order. Each file costs one suffix GET for its size and footer (all of a small
+//! file), then ranged GETs of the S3 path's part size for its column chunks, shared fairly
+//! among the files (see [`Downloads`]).
 
 use std::collections::HashSet;
 use std::sync::Arc;
@@ -16,7 +21,7 @@ use datafusion::parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader
 use futures::future::{BoxFuture, FutureExt};
 use futures::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt};
+use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use std::ops::Range;
 
 use super::{AbortOnDrop, split_s3_url};
@@ -170,6 +175,7 @@ pub(crate) async fn run(
     let batch_size = runner.csv.batch_size;
     // Twice as many files as CPUs: while some wait for their bytes, others decode.
     let files_in_flight = 2 * runner.csv.decoders.max(1);
+    let downloads = Downloads::new(runner.csv.part_size, runner.csv.concurrency);
     let bytes = metrics.bytes_fetched.clone();
     let target_schema = Arc::clone(&schema);
     let file_schema = Arc::clone(&schema);
@@ -182,6 +188,7 @@ pub(crate) async fn run(
             read_file_in_task(
                 store,
                 path,
+                downloads.clone(),
                 Arc::clone(&file_schema),
                 batch_size,
                 bytes.clone(),
@@ -201,6 +208,7 @@ pub(crate) async fn run(
 fn read_file_in_task(
     store: Arc<dyn ObjectStore>,
     path: Path,
+    downloads: Downloads,
     target: SchemaRef,
     batch_size: usize,
     bytes: datafusion::physical_plan::metrics::Count,
@@ -208,19 +216,17 @@ fn read_file_in_task(
     let (tx, rx) = tokio::sync::mpsc::channel::<Result<RecordBatch>>(2);
     let task = tokio::spawn(async move {
         let opened = async {
-            let meta = store.head(&path).await.map_err(|source| Error::S3 {
-                location: path.to_string(),
-                source,
-            })?;
-            bytes.add(meta.size as usize);
-            let mut reader = ObjectReader {
+            let (size, tail, metadata) = open_footer(&store, &path).await?;
+            bytes.add(usize::try_from(size).unwrap_or(usize::MAX));
+            let file = ArrowReaderMetadata::try_new(metadata, ArrowReaderOptions::new())?;
+            let metadata = read_as(&file, &target).unwrap_or(file);
+            let reader = ObjectReader {
                 store,
                 path,
-                size: meta.size,
+                size,
+                tail,
+                downloads,
             };
-            let file =
-                ArrowReaderMetadata::load_async(&mut reader, ArrowReaderOptions::new()).await?;
-            let metadata = read_as(&file, &target).unwrap_or(file);
             Ok::<_, Error>(
                 ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
                     .with_batch_size(batch_size)
@@ -247,6 +253,41 @@ fn read_file_in_task(
     .boxed()
 }
 
+/// Bytes read from the end of a file by its first request: enough for the footer of a typical
+/// UNLOAD file, so its size and metadata take one GET (no HEAD, no second footer read).
+const FOOTER_GUESS: u64 = 64 * 1024;
+
+/// The size, the bytes read from the end and the Parquet metadata of `path`: from a suffix GET
+/// of [`FOOTER_GUESS`] bytes and, only for a larger footer, one more GET of exactly what it
+/// needs.
+async fn open_footer(
+    store: &Arc<dyn ObjectStore>,
+    path: &Path,
+) -> Result<(u64, Bytes, Arc<ParquetMetaData>)> {
+    let s3 = |source| Error::S3 {
+        location: path.to_string(),
+        source,
+    };
+    let options = GetOptions {
+        range: Some(GetRange::Suffix(FOOTER_GUESS)),
+        ..GetOptions::default()
+    };
+    let got = store.get_opts(path, options).await.map_err(s3)?;
+    let size = got.meta.size;
+    let mut tail = got.bytes().await.map_err(s3)?;
+    let mut reader = ParquetMetaDataReader::new();
+    match reader.try_parse_sized(&tail, size) {
+        Ok(()) => {}
+        Err(ParquetError::NeedMoreData(needed)) => {
+            let from = size.saturating_sub(needed as u64);
+            tail = store.get_range(path, from..size).await.map_err(s3)?;
+            reader.try_parse_sized(&tail, size)?;
+        }
+        Err(e) => return Err(e.into()),
+    }
+    Ok((size, tail, Arc::new(reader.finish()?)))
+}
+
 /// The reader metadata that decodes the file's columns straight into the target types (e.g.
 /// `Utf8` where the file's embedded Arrow schema says `Utf8View`), keeping the file's column
 /// names; `None` when the Parquet reader cannot produce those types (then [`to_schema`] casts).
@@ -270,13 +311,146 @@ fn read_as(file: &ArrowReaderMetadata, target: &SchemaRef) -> Option<ArrowReader
     ArrowReaderMetadata::try_new(Arc::clone(file.metadata()), options).ok()
 }
 
-/// Reads one Parquet file through object_store (ranged GETs for the footer and the column
-/// chunks that are read).
+/// Reads one Parquet file through object_store: ranged GETs for the column chunks, except
+/// those within the bytes already read from the file's end (all of a small file).
 #[derive(Debug)]
 struct ObjectReader {
     store: Arc<dyn ObjectStore>,
     path: Path,
     size: u64,
+    /// The last `tail.len()` bytes of the file.
+    tail: Bytes,
+    downloads: Downloads,
+}
+
+impl ObjectReader {
+    /// `range` of the file, when it lies within [`Self::tail`].
+    fn in_tail(&self, range: &Range<u64>) -> Option<Bytes> {
+        let start = self.size.checked_sub(self.tail.len() as u64)?;
+        if range.start < start || range.end > self.size || range.start > range.end {
+            return None;
+        }
+        let at = |offset: u64| usize::try_from(offset - start).ok();
+        Some(self.tail.slice(at(range.start)?..at(range.end)?))
+    }
+}
+
+/// How the column chunks of an UNLOAD's files are downloaded: in ranged GETs of at most
+/// `part_size` bytes, at most `permits` of them in flight across all files. Permits are granted
+/// in the order asked, so the file that asked first (the one decoded next) gets its bytes first
+/// while later files wait; on real S3 the parts of one file still come over several
+/// connections.
+#[derive(Debug, Clone)]
+struct Downloads {
+    permits: Arc<tokio::sync::Semaphore>,
+    part_size: u64,
+}
+
+/// Ranges closer than this are fetched as one (the bytes between are read and dropped).
+const COALESCE_GAP: u64 = 1024 * 1024;
+
+impl Downloads {
+    fn new(part_size: u64, in_flight: usize) -> Self {
+        Self {
+            permits: Arc::new(tokio::sync::Semaphore::new(in_flight.max(1))),
+            part_size: part_size.max(1),
+        }
+    }
+
+    /// `ranges` of `path`: nearby ranges are merged into spans, the spans cut into parts, the
+    /// parts fetched concurrently, and each range cut from the parts (copied only where it
+    /// straddles two).
+    async fn fetch(
+        &self,
+        store: &Arc<dyn ObjectStore>,
+        path: &Path,
+        ranges: &[Range<u64>],
+    ) -> datafusion::parquet::errors::Result<Vec<Bytes>> {
+        let parts = self.parts(ranges);
+        let fetched = futures::future::try_join_all(parts.iter().map(|part| async move {
+            let _permit = self
+                .permits
+                .acquire()
+                .await
+                .map_err(|e| ParquetError::External(Box::new(e)))?;
+            store
+                .get_range(path, part.clone())
+                .await
+                .map_err(parquet_io)
+        }))
+        .await?;
+        ranges
+            .iter()
+            .map(|range| cut(range, &parts, &fetched))
+            .collect()
+    }
+
+    /// The parts covering `ranges`: sorted, merged across gaps below [`COALESCE_GAP`], and cut
+    /// every `part_size` bytes.
+    fn parts(&self, ranges: &[Range<u64>]) -> Vec<Range<u64>> {
+        let mut sorted: Vec<Range<u64>> =
+            ranges.iter().filter(|r| r.start < r.end).cloned().collect();
+        sorted.sort_by_key(|r| r.start);
+        let mut spans: Vec<Range<u64>> = Vec::new();
+        for r in sorted {
+            match spans.last_mut() {
+                Some(last) if r.start <= last.end.saturating_add(COALESCE_GAP) => {
+                    last.end = last.end.max(r.end);
+                }
+                _ => spans.push(r),
+            }
+        }
+        let mut parts = Vec::new();
+        for span in spans {
+            let mut at = span.start;
+            while at < span.end {
+                let end = span.end.min(at.saturating_add(self.part_size));
+                parts.push(at..end);
+                at = end;
+            }
+        }
+        parts
+    }
+}
+
+/// `range` out of the fetched `parts` (sorted, not overlapping, covering it).
+fn cut(
+    range: &Range<u64>,
+    parts: &[Range<u64>],
+    fetched: &[Bytes],
+) -> datafusion::parquet::errors::Result<Bytes> {
+    let pieces: Vec<(&Range<u64>, &Bytes)> = parts
+        .iter()
+        .zip(fetched)
+        .filter(|(p, _)| p.start < range.end && range.start < p.end)
+        .collect();
+    let slice = |p: &Range<u64>, b: &Bytes| {
+        let from = usize::try_from(range.start.max(p.start) - p.start).unwrap_or(usize::MAX);
+        let to = usize::try_from(range.end.min(p.end) - p.start).unwrap_or(usize::MAX);
+        (from <= to && to <= b.len()).then(|| b.slice(from..to))
+    };
+    let short = || {
+        ParquetError::General(format!(
+            "bytes {}..{} of an UNLOAD file did not arrive whole",
+            range.start, range.end
+        ))
+    };
+    match pieces.as_slice() {
+        [] if range.start == range.end => Ok(Bytes::new()),
+        [(p, b)] => slice(p, b)
+            .filter(|s| s.len() as u64 == range.end - range.start)
+            .ok_or_else(short),
+        many => {
+            let mut out = Vec::with_capacity(usize::try_from(range.end - range.start).unwrap_or(0));
+            for (p, b) in many {
+                out.extend_from_slice(&slice(p, b).ok_or_else(short)?);
+            }
+            if out.len() as u64 != range.end - range.start {
+                return Err(short());
+            }
+            Ok(Bytes::from(out))
+        }
+    }
 }
 
 fn parquet_io(e: object_store::Error) -> ParquetError {
@@ -289,10 +463,14 @@ impl AsyncFileReader for ObjectReader {
         range: Range<u64>,
     ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
         async move {
-            self.store
-                .get_range(&self.path, range)
-                .await
-                .map_err(parquet_io)
+            if let Some(bytes) = self.in_tail(&range) {
+                return Ok(bytes);
+            }
+            let mut got = self
+                .downloads
+                .fetch(&self.store, &self.path, std::slice::from_ref(&range))
+                .await?;
+            Ok(got.pop().unwrap_or_default())
         }
         .boxed()
     }
@@ -302,10 +480,10 @@ impl AsyncFileReader for ObjectReader {
         ranges: Vec<Range<u64>>,
     ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Vec<Bytes>>> {
         async move {
-            self.store
-                .get_ranges(&self.path, &ranges)
-                .await
-                .map_err(parquet_io)
+            if let Some(all) = ranges.iter().map(|r| self.in_tail(r)).collect() {
+                return Ok(all);
+            }
+            self.downloads.fetch(&self.store, &self.path, &ranges).await
         }
         .boxed()
     }
@@ -362,7 +540,101 @@ fn to_schema(batch: RecordBatch, schema: &SchemaRef) -> Result<RecordBatch> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
     use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
+    use datafusion::parquet::arrow::ArrowWriter;
+    use object_store::PutPayload;
+    use object_store::memory::InMemory;
+
+    /// A Parquet file of `columns` Int64 columns and one string column, `rows` rows.
+    fn parquet(columns: usize, rows: usize) -> (RecordBatch, Bytes) {
+        let mut fields = vec![Field::new("s", DataType::Utf8, true)];
+        let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter(
+            (0..rows).map(|r| (r % 3 != 0).then(|| format!("row {r}"))),
+        ))];
+        for c in 0..columns {
+            fields.push(Field::new(format!("c{c}"), DataType::Int64, true));
+            arrays.push(Arc::new(Int64Array::from_iter_values(
+                (0..rows).map(|r| (r * columns + c) as i64),
+            )));
+        }
+        let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
+        let mut out = Vec::new();
+        let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+        writer.write(&batch).unwrap();
+        writer.close().unwrap();
+        (batch, Bytes::from(out))
+    }
+
+    /// The length of a Parquet file's footer metadata (the 4 bytes before the final `PAR1`).
+    fn footer_len(file: &Bytes) -> u64 {
+        let n = file.len();
+        u64::from(u32::from_le_bytes(file[n - 8..n - 4].try_into().unwrap()))
+    }
+
+    async fn read_back(file: Bytes, schema: SchemaRef, part_size: u64) -> RecordBatch {
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("unload/x/part-0");
+        store.put(&path, PutPayload::from(file)).await.unwrap();
+        let bytes = datafusion::physical_plan::metrics::Count::new();
+        let batches: Vec<RecordBatch> = read_file_in_task(
+            store,
+            path,
+            Downloads::new(part_size, 3),
+            Arc::clone(&schema),
+            1000,
+            bytes,
+        )
+        .try_collect()
+        .await
+        .unwrap();
+        datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap()
+    }
+
+    #[tokio::test]
+    async fn ranges_are_merged_cut_into_parts_and_put_back_together() {
+        let d = Downloads::new(10, 2);
+        let far = COALESCE_GAP + 100;
+        let ranges = vec![5..12, 0..5, 12..12, 30..35, far..far + 3];
+        assert_eq!(
+            d.parts(&ranges),
+            vec![0..10, 10..20, 20..30, 30..35, far..far + 3]
+        );
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let path = Path::from("f");
+        let data: Vec<u8> = (0..far + 10).map(|i| (i % 251) as u8).collect();
+        store
+            .put(&path, PutPayload::from(data.clone()))
+            .await
+            .unwrap();
+        let got = d.fetch(&store, &path, &ranges).await.unwrap();
+        for (r, b) in ranges.iter().zip(&got) {
+            assert_eq!(b.as_ref(), &data[r.start as usize..r.end as usize], "{r:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn reads_files_whose_footer_fits_the_first_read_or_needs_a_second() {
+        // Small: the whole file comes with the first read.
+        let (want, file) = parquet(3, 100);
+        assert!((file.len() as u64) < FOOTER_GUESS);
+        assert_eq!(read_back(file, want.schema(), 1 << 20).await, want);
+        // Wide: the footer alone is larger than the first read.
+        let (want, file) = parquet(1500, 10);
+        assert!(footer_len(&file) > FOOTER_GUESS, "{}", footer_len(&file));
+        assert_eq!(read_back(file, want.schema(), 1 << 20).await, want);
+        // Long: the column chunks lie before the bytes read first.
+        let (want, file) = parquet(2, 200_000);
+        assert!(file.len() as u64 > 4 * FOOTER_GUESS);
+        // In parts smaller than a column chunk, larger than the file, and in between.
+        for part_size in [1000, 77_777, 1 << 30] {
+            assert_eq!(
+                read_back(file.clone(), want.schema(), part_size).await,
+                want,
+                "part size {part_size}"
+            );
+        }
+    }
 
     #[test]
     fn wraps_the_query_and_escapes_the_target() {
