@@ -175,7 +175,11 @@ pub(crate) async fn run(
     let batch_size = runner.csv.batch_size;
     // Twice as many files as CPUs: while some wait for their bytes, others decode.
     let files_in_flight = 2 * runner.csv.decoders.max(1);
-    let downloads = Downloads::new(runner.csv.part_size, runner.csv.concurrency);
+    let downloads = Downloads::new(
+        runner.csv.part_size,
+        runner.csv.concurrency,
+        UNLOAD_MEMORY_BUDGET,
+    );
     let bytes = metrics.bytes_fetched.clone();
     let target_schema = Arc::clone(&schema);
     let file_schema = Arc::clone(&schema);
@@ -226,6 +230,7 @@ fn read_file_in_task(
                 size,
                 tail,
                 downloads,
+                held: None,
             };
             Ok::<_, Error>(
                 ParquetRecordBatchStreamBuilder::new_with_metadata(reader, metadata)
@@ -321,6 +326,8 @@ struct ObjectReader {
     /// The last `tail.len()` bytes of the file.
     tail: Bytes,
     downloads: Downloads,
+    /// The budget taken by the bytes last fetched (the row group being decoded).
+    held: Option<tokio::sync::OwnedSemaphorePermit>,
 }
 
 impl ObjectReader {
@@ -333,6 +340,22 @@ impl ObjectReader {
         let at = |offset: u64| usize::try_from(offset - start).ok();
         Some(self.tail.slice(at(range.start)?..at(range.end)?))
     }
+
+    /// `ranges` of the file, from the tail when all lie there, else downloaded within the
+    /// memory budget.
+    async fn read(
+        &mut self,
+        ranges: &[Range<u64>],
+    ) -> datafusion::parquet::errors::Result<Vec<Bytes>> {
+        if let Some(all) = ranges.iter().map(|r| self.in_tail(r)).collect() {
+            return Ok(all);
+        }
+        // The previous row group is decoded by now: its bytes go back to the budget first.
+        self.held = None;
+        let total = ranges.iter().map(|r| r.end.saturating_sub(r.start)).sum();
+        self.held = Some(self.downloads.reserve(total).await?);
+        self.downloads.fetch(&self.store, &self.path, ranges).await
+    }
 }
 
 /// How the column chunks of an UNLOAD's files are downloaded: in ranged GETs of at most
@@ -340,21 +363,51 @@ impl ObjectReader {
 /// in the order asked, so the file that asked first (the one decoded next) gets its bytes first
 /// while later files wait; on real S3 the parts of one file still come over several
 /// connections.
+///
+/// Memory: a file's reader holds the bytes of the row group it decodes, so the files read at
+/// once share a budget of [`UNLOAD_MEMORY_BUDGET`] bytes of row groups (a row group larger
+/// than the whole budget is read alone).
 #[derive(Debug, Clone)]
 struct Downloads {
     permits: Arc<tokio::sync::Semaphore>,
     part_size: u64,
+    /// The budget, in KiB.
+    budget: Arc<tokio::sync::Semaphore>,
+    budget_kib: u32,
 }
+
+/// Bytes of row groups the files of one UNLOAD read may hold at once.
+pub(crate) const UNLOAD_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
 
 /// Ranges closer than this are fetched as one (the bytes between are read and dropped).
 const COALESCE_GAP: u64 = 1024 * 1024;
 
 impl Downloads {
-    fn new(part_size: u64, in_flight: usize) -> Self {
+    fn new(part_size: u64, in_flight: usize, budget: u64) -> Self {
+        let budget_kib = u32::try_from(budget.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, 1 << 30);
         Self {
             permits: Arc::new(tokio::sync::Semaphore::new(in_flight.max(1))),
             part_size: part_size.max(1),
+            budget: Arc::new(tokio::sync::Semaphore::new(budget_kib as usize)),
+            budget_kib,
         }
+    }
+
+    /// Waits until `bytes` (at most the whole budget) fit the budget; they are given back when
+    /// the permit is dropped.
+    async fn reserve(
+        &self,
+        bytes: u64,
+    ) -> datafusion::parquet::errors::Result<tokio::sync::OwnedSemaphorePermit> {
+        let kib = u32::try_from(bytes.div_ceil(1024))
+            .unwrap_or(u32::MAX)
+            .clamp(1, self.budget_kib);
+        Arc::clone(&self.budget)
+            .acquire_many_owned(kib)
+            .await
+            .map_err(|e| ParquetError::External(Box::new(e)))
     }
 
     /// `ranges` of `path`: nearby ranges are merged into spans, the spans cut into parts, the
@@ -463,13 +516,7 @@ impl AsyncFileReader for ObjectReader {
         range: Range<u64>,
     ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Bytes>> {
         async move {
-            if let Some(bytes) = self.in_tail(&range) {
-                return Ok(bytes);
-            }
-            let mut got = self
-                .downloads
-                .fetch(&self.store, &self.path, std::slice::from_ref(&range))
-                .await?;
+            let mut got = self.read(std::slice::from_ref(&range)).await?;
             Ok(got.pop().unwrap_or_default())
         }
         .boxed()
@@ -479,13 +526,7 @@ impl AsyncFileReader for ObjectReader {
         &mut self,
         ranges: Vec<Range<u64>>,
     ) -> BoxFuture<'_, datafusion::parquet::errors::Result<Vec<Bytes>>> {
-        async move {
-            if let Some(all) = ranges.iter().map(|r| self.in_tail(r)).collect() {
-                return Ok(all);
-            }
-            self.downloads.fetch(&self.store, &self.path, &ranges).await
-        }
-        .boxed()
+        async move { self.read(&ranges).await }.boxed()
     }
 
     fn get_metadata<'a>(
@@ -548,6 +589,15 @@ mod tests {
 
     /// A Parquet file of `columns` Int64 columns and one string column, `rows` rows.
     fn parquet(columns: usize, rows: usize) -> (RecordBatch, Bytes) {
+        parquet_in_row_groups(columns, rows, rows.max(1))
+    }
+
+    /// [`parquet`] with row groups of `group_rows` rows.
+    fn parquet_in_row_groups(
+        columns: usize,
+        rows: usize,
+        group_rows: usize,
+    ) -> (RecordBatch, Bytes) {
         let mut fields = vec![Field::new("s", DataType::Utf8, true)];
         let mut arrays: Vec<ArrayRef> = vec![Arc::new(StringArray::from_iter(
             (0..rows).map(|r| (r % 3 != 0).then(|| format!("row {r}"))),
@@ -560,7 +610,10 @@ mod tests {
         }
         let batch = RecordBatch::try_new(Arc::new(Schema::new(fields)), arrays).unwrap();
         let mut out = Vec::new();
-        let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), None).unwrap();
+        let props = datafusion::parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(group_rows))
+            .build();
+        let mut writer = ArrowWriter::try_new(&mut out, batch.schema(), Some(props)).unwrap();
         writer.write(&batch).unwrap();
         writer.close().unwrap();
         (batch, Bytes::from(out))
@@ -580,7 +633,7 @@ mod tests {
         let batches: Vec<RecordBatch> = read_file_in_task(
             store,
             path,
-            Downloads::new(part_size, 3),
+            Downloads::new(part_size, 3, UNLOAD_MEMORY_BUDGET),
             Arc::clone(&schema),
             1000,
             bytes,
@@ -591,9 +644,66 @@ mod tests {
         datafusion::arrow::compute::concat_batches(&schema, &batches).unwrap()
     }
 
+    /// Files of several row groups each, read at once under a budget smaller than one row
+    /// group (each then reads alone) and one that fits about two: every row arrives, and all
+    /// of the budget is given back.
+    #[tokio::test]
+    async fn files_read_at_once_share_the_memory_budget() {
+        let (want, file) = parquet_in_row_groups(2, 60_000, 20_000);
+        let groups = ParquetMetaDataReader::new()
+            .parse_and_finish(&file)
+            .unwrap()
+            .num_row_groups();
+        assert_eq!(groups, 3);
+        let group_bytes = (file.len() / groups) as u64;
+        let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
+        let paths: Vec<Path> = (0..4).map(|i| Path::from(format!("u/part-{i}"))).collect();
+        for p in &paths {
+            store.put(p, PutPayload::from(file.clone())).await.unwrap();
+        }
+        for budget in [group_bytes / 3, 2 * group_bytes + 4096] {
+            let downloads = Downloads::new(16 * 1024, 3, budget);
+            let streams = paths.iter().map(|p| {
+                read_file_in_task(
+                    Arc::clone(&store),
+                    p.clone(),
+                    downloads.clone(),
+                    want.schema(),
+                    5000,
+                    datafusion::physical_plan::metrics::Count::new(),
+                )
+            });
+            let batches: Vec<RecordBatch> = futures::stream::iter(streams)
+                .flatten_unordered(4)
+                .try_collect()
+                .await
+                .unwrap();
+            let got = datafusion::arrow::compute::concat_batches(&want.schema(), &batches).unwrap();
+            assert_eq!(got.num_rows(), 4 * want.num_rows(), "budget {budget}");
+            let mut ids: Vec<i64> = got
+                .column(1)
+                .as_any()
+                .downcast_ref::<Int64Array>()
+                .unwrap()
+                .values()
+                .to_vec();
+            ids.sort_unstable();
+            let mut expected: Vec<i64> = (0..4)
+                .flat_map(|_| (0..want.num_rows()).map(|r| (r * 2) as i64))
+                .collect();
+            expected.sort_unstable();
+            assert_eq!(ids, expected, "budget {budget}");
+            assert_eq!(
+                downloads.budget.available_permits(),
+                downloads.budget_kib as usize,
+                "budget {budget}: all given back"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn ranges_are_merged_cut_into_parts_and_put_back_together() {
-        let d = Downloads::new(10, 2);
+        let d = Downloads::new(10, 2, UNLOAD_MEMORY_BUDGET);
         let far = COALESCE_GAP + 100;
         let ranges = vec![5..12, 0..5, 12..12, 30..35, far..far + 3];
         assert_eq!(
