@@ -284,6 +284,10 @@ const WINDOW_QUERIES: &[&str] = &[
        avg(l_linenumber) OVER (PARTITION BY l_orderkey) AS mean_line, \
        lag(l_extendedprice) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev, \
        lead(l_shipdate, 2) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS later, \
+       lag(l_quantity, 1, 0) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev_qty, \
+       lead(l_comment, 1, 'none') OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS next_c, \
+       lag(l_linenumber, 2, -1) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS back2, \
+       lead(l_shipdate, 1, NULL) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS next_d, \
        row_number() OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS rn \
      FROM lineitem WHERE l_orderkey < 2000",
     "SELECT n_regionkey, n_name, count(*) OVER (PARTITION BY n_regionkey) AS c, \

@@ -11,7 +11,9 @@
 //!   than one-key `NOT IN`, joins that match NULL keys, grouping sets;
 //! - window functions other than the ranking ones (`row_number`, `rank`, `dense_rank`,
 //!   `percent_rank`, `cume_dist`, `ntile`), `lag`/`lead`/`first_value`/`last_value`/`nth_value`
-//!   with literal offsets and no default or `IGNORE NULLS`, and the aggregates above; partition
+//!   with literal offsets (and for `lag`/`lead` a literal default DataFusion can cast to a
+//!   boolean, integer, double, decimal, varchar or date value), without `IGNORE NULLS`, and
+//!   the aggregates above; partition
 //!   or order keys that are floats which may be NaN or -0.0; frames other than `ROWS` with constant bounds and `RANGE`
 //!   from `UNBOUNDED PRECEDING` to `CURRENT ROW` or `UNBOUNDED FOLLOWING`;
 //! - literals other than integers, strings, booleans, dates, decimals and finite doubles,
@@ -595,9 +597,12 @@ fn check_window(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
         check_expr(&o.expr, schema)?;
     }
     check_frame(window_frame)?;
-    args.iter().try_for_each(|a| check_expr(a, schema))?;
-    let literal_count = |a: Option<&Expr>| matches!(a, Some(Expr::Literal(v, _)) if !v.is_null() && matches!(v, ScalarValue::Int64(Some(n)) if *n > 0));
     let name = w.fun.name();
+    // A lag/lead default is sent as the value DataFusion casts it to: see `lag_default_fits`.
+    let shift_default = matches!(name, "lag" | "lead") && args.len() == 3;
+    let sent_as_is = if shift_default { &args[..2] } else { &args[..] };
+    sent_as_is.iter().try_for_each(|a| check_expr(a, schema))?;
+    let literal_count = |a: Option<&Expr>| matches!(a, Some(Expr::Literal(v, _)) if !v.is_null() && matches!(v, ScalarValue::Int64(Some(n)) if *n > 0));
     let ok = match (&w.fun, name) {
         (WindowFunctionDefinition::AggregateUDF(_), _) => {
             let [arg] = args.as_slice() else {
@@ -621,10 +626,12 @@ fn check_window(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
         (WindowFunctionDefinition::WindowUDF(_), "ntile") => {
             args.len() == 1 && literal_count(args.first())
         }
-        (WindowFunctionDefinition::WindowUDF(_), "lag" | "lead") => match args.len() {
-            1 => true,
-            2 => literal_count(args.get(1)),
-            // A default value of another type is cast differently.
+        (WindowFunctionDefinition::WindowUDF(_), "lag" | "lead") => match args.as_slice() {
+            [_] => true,
+            [_, offset] => literal_count(Some(offset)),
+            [value, offset, default] => {
+                literal_count(Some(offset)) && lag_default_fits(value, default, schema)?
+            }
             _ => false,
         },
         (WindowFunctionDefinition::WindowUDF(_), "first_value" | "last_value") => args.len() == 1,
@@ -638,6 +645,27 @@ fn check_window(e: &Expr, schema: &DFSchema) -> Result<(), Refusal> {
     } else {
         Err(format!("window function {e}"))
     }
+}
+
+/// Whether the default of `lag`/`lead` over `value` can be sent: a literal that DataFusion
+/// casts to the value's type (it always does), of a type whose `CAST` Athena reads the same.
+/// The unparser then sends the cast value itself (see `lag_defaults` in the unparser), so
+/// both engines use the same default.
+fn lag_default_fits(value: &Expr, default: &Expr, schema: &DFSchema) -> Result<bool, Refusal> {
+    let t = type_of(value, schema)?;
+    let sendable = matches!(
+        t,
+        DataType::Boolean
+            | DataType::Int8
+            | DataType::Int16
+            | DataType::Int32
+            | DataType::Int64
+            | DataType::Float64
+            | DataType::Decimal128(..)
+            | DataType::Utf8
+            | DataType::Date32
+    );
+    Ok(sendable && matches!(default, Expr::Literal(v, _) if v.is_null() || v.cast_to(&t).is_ok()))
 }
 
 /// Frames that mean the same rows in Trino: `ROWS` with constant bounds, `RANGE` from the

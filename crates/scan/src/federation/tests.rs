@@ -480,13 +480,13 @@ async fn window_functions_run_in_athena_unless_they_would_answer_differently() {
              AS 'athena_query' ('c0', 'c1', 'c2', 'c3')"
         )]
     );
-    // Float order keys (NaN order), GROUPS and RANGE offsets, lag with a default, max of a
-    // double: the window stays in DataFusion.
+    // Float order keys (NaN order), GROUPS and RANGE offsets, lag with a default of a float
+    // value, max of a double: the window stays in DataFusion.
     for window in [
         "rank() OVER (ORDER BY score)",
         "sum(qty) OVER (ORDER BY o_id GROUPS BETWEEN 1 PRECEDING AND CURRENT ROW)",
         "sum(qty) OVER (ORDER BY o_id RANGE BETWEEN 5 PRECEDING AND CURRENT ROW)",
-        "lag(qty, 1, 0) OVER (ORDER BY o_id)",
+        "lag(CAST(qty AS REAL), 1, 0) OVER (ORDER BY o_id)",
         "max(score) OVER (PARTITION BY region)",
     ] {
         let found = federated(&format!("SELECT o_id, {window} AS w FROM orders")).await;
@@ -533,4 +533,26 @@ async fn sorting_by_a_tame_double_runs_in_athena() {
     // A double column may hold NaN: its sort stays local.
     let found = federated("SELECT o_id FROM orders ORDER BY score DESC LIMIT 5").await;
     assert!(found.iter().all(|s| !s.contains("ORDER BY")), "{found:#?}");
+}
+
+/// `lag`/`lead` defaults reach Athena as the value DataFusion casts them to, typed as the
+/// value; a default DataFusion cannot cast stays local (DataFusion reports it).
+#[tokio::test]
+async fn lag_and_lead_defaults_are_sent_cast_to_the_values_type() {
+    for (query, default) in [
+        ("lag(qty, 1, 0)", "CAST(0 AS INTEGER)"),
+        ("lag(amount, 2, 1)", "CAST(1.00 AS DECIMAL(12,2))"),
+        ("lead(region, 1, 'none')", "CAST('none' AS VARCHAR)"),
+        ("lead(o_id, 1, NULL)", "CAST(NULL AS BIGINT)"),
+    ] {
+        let found = federated(&format!("SELECT {query} OVER (ORDER BY o_id) FROM orders")).await;
+        assert_eq!(found.len(), 1, "{query}: {found:#?}");
+        assert!(
+            found[0].contains(&format!(", {default}) OVER")),
+            "{query}: {}",
+            found[0]
+        );
+    }
+    let found = federated("SELECT lag(o_id, 1, 'x') OVER (ORDER BY o_id) FROM orders").await;
+    assert!(found.iter().all(|s| !s.contains("lag(")), "{found:#?}");
 }

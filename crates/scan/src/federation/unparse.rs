@@ -193,6 +193,7 @@ fn prepare(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     };
     let plan = project_aggregates(plan, false)?;
     let plan = exact_casts(plan)?;
+    let plan = lag_defaults(plan)?;
     plan.transform_up_with_subqueries(|p| match p {
         LogicalPlan::Projection(p) => {
             let exprs = p
@@ -246,6 +247,58 @@ fn exact_casts(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
             }))
         })?;
         Ok(Transformed::yes(rewritten.data))
+    })
+    .map(|t| t.data)
+}
+
+/// Writes the default value of every `lag`/`lead` as DataFusion uses it: the literal cast to
+/// the value's type here, sent as `CAST(<cast literal> AS <type>)` (Trino wants the default of
+/// the value's type, and would otherwise pick its own common type). Window outputs keep their
+/// names.
+fn lag_defaults(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+    use datafusion::logical_expr::{Cast, ExprSchemable};
+    plan.transform_up_with_subqueries(|p| {
+        let LogicalPlan::Window(w) = p else {
+            return Ok(Transformed::no(p));
+        };
+        let input = Arc::clone(&w.input);
+        let mut changed = false;
+        let exprs = w
+            .window_expr
+            .iter()
+            .map(|e| {
+                let (inner, name) = match e {
+                    Expr::Alias(a) => (a.expr.as_ref(), a.name.clone()),
+                    other => (other, other.schema_name().to_string()),
+                };
+                let Expr::WindowFunction(f) = inner else {
+                    return Ok(e.clone());
+                };
+                let is_shift = matches!(f.fun.name(), "lag" | "lead");
+                let [value, _, Expr::Literal(default, _)] = f.params.args.as_slice() else {
+                    return Ok(e.clone());
+                };
+                if !is_shift {
+                    return Ok(e.clone());
+                }
+                let t = value.get_type(input.schema())?;
+                let cast = if default.is_null() {
+                    ScalarValue::try_from(&t)?
+                } else {
+                    default.cast_to(&t)?
+                };
+                let mut f = f.as_ref().clone();
+                f.params.args[2] = Expr::Cast(Cast::new(Box::new(Expr::Literal(cast, None)), t));
+                changed = true;
+                Ok(Expr::WindowFunction(Box::new(f)).alias(name))
+            })
+            .collect::<datafusion::error::Result<Vec<_>>>()?;
+        if !changed {
+            return Ok(Transformed::no(LogicalPlan::Window(w)));
+        }
+        Ok(Transformed::yes(LogicalPlan::Window(Window::try_new(
+            exprs, input,
+        )?)))
     })
     .map(|t| t.data)
 }
