@@ -33,6 +33,7 @@ pub use parameters::Parameter;
 pub use pushdown::{
     AthenaTableName, NotPushable, ScanShape, can_push, check_pushable, filter_to_sql, scan_sql,
 };
+pub use results::UNLOAD_MEMORY_BUDGET;
 pub use runner::{AthenaRunner, CompletedQuery, PollPolicy};
 pub use table::AthenaTable;
 pub use types::{

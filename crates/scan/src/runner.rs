@@ -28,6 +28,7 @@ use crate::error::{Error, Result};
 use crate::exec::QueryExecutor;
 use crate::metrics::QueryMetrics;
 use crate::results;
+use crate::results::UNLOAD_MEMORY_BUDGET;
 use crate::results::csv::CsvReadOptions;
 
 /// How often GetQueryExecution is called while a query runs: `initial` after the start, then
@@ -115,6 +116,7 @@ pub struct AthenaRunner {
     poll: PollPolicy,
     pub(crate) csv: CsvReadOptions,
     keep_unload_files: bool,
+    unload_memory_budget: u64,
 }
 
 impl fmt::Debug for AthenaRunner {
@@ -181,6 +183,7 @@ impl AthenaRunner {
             poll: PollPolicy::default(),
             csv: CsvReadOptions::default(),
             keep_unload_files: false,
+            unload_memory_budget: UNLOAD_MEMORY_BUDGET,
         }
     }
 
@@ -207,6 +210,14 @@ impl AthenaRunner {
     /// Keeps the Parquet files UNLOAD wrote instead of deleting them after reading.
     pub fn with_keep_unload_files(mut self, keep: bool) -> Self {
         self.keep_unload_files = keep;
+        self
+    }
+
+    /// Bytes of Parquet row groups the Unload path may hold at once across the files it reads
+    /// (default [`UNLOAD_MEMORY_BUDGET`], 256 MiB). A row group larger than the budget is read
+    /// alone; a smaller budget trades speed for memory.
+    pub fn with_unload_memory_budget(mut self, bytes: u64) -> Self {
+        self.unload_memory_budget = bytes.max(1);
         self
     }
 
@@ -237,6 +248,10 @@ impl AthenaRunner {
 
     pub(crate) fn keep_unload_files(&self) -> bool {
         self.keep_unload_files
+    }
+
+    pub(crate) fn unload_memory_budget(&self) -> u64 {
+        self.unload_memory_budget
     }
 
     /// The object store for `bucket` (built once, then shared).

@@ -123,6 +123,11 @@ async fn emulator(rows: usize) -> EmulatorHandle {
 }
 
 async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
+    Arc::new(runner_unshared(emu, extra).await)
+}
+
+/// [`runner`], before it is shared (to be configured further).
+async fn runner_unshared(emu: &EmulatorHandle, extra: &str) -> AthenaRunner {
     let options: ConnectionOptions = format!("{}{extra}", emu.connection_string())
         .parse()
         .unwrap();
@@ -131,14 +136,12 @@ async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
         factor: 1.5,
         max: Duration::from_millis(200),
     };
-    Arc::new(
-        AthenaRunner::new(&options)
-            .await
-            .unwrap()
-            .with_poll_policy(poll)
-            .with_s3_read(4096, 4)
-            .with_batch_size(100),
-    )
+    AthenaRunner::new(&options)
+        .await
+        .unwrap()
+        .with_poll_policy(poll)
+        .with_s3_read(4096, 4)
+        .with_batch_size(100)
 }
 
 /// The emulator's table `default.t` as an `AthenaTable` read through `runner`.
@@ -174,6 +177,22 @@ fn scan_error(e: &DataFusionError) -> &Error {
 }
 
 const ALL: &str = "SELECT * FROM t ORDER BY i32";
+
+/// A query with no rows: every path ends cleanly with no rows (UNLOAD writes no file).
+#[tokio::test]
+async fn every_path_returns_an_empty_result() {
+    let emu = emulator(20).await;
+    for fetcher in ["S3", "GetQueryResults", "Unload"] {
+        let r = runner(&emu, &format!("ResultFetcher={fetcher};")).await;
+        let (got, m) = run(&r, "SELECT * FROM t WHERE i32 < -100000", schema())
+            .await
+            .unwrap_or_else(|e| panic!("{fetcher}: {e}"));
+        assert_eq!(got.num_rows(), 0, "{fetcher}");
+        assert_eq!(got.schema(), schema(), "{fetcher}");
+        assert_eq!(m.fetch_path.values(), vec![fetcher.to_string()]);
+        assert_eq!(m.rows_fetched.value(), 0, "{fetcher}");
+    }
+}
 
 #[tokio::test]
 async fn every_path_returns_every_type_exactly() {
@@ -509,20 +528,32 @@ async fn s3_errors_during_unload_reads_are_retried_and_results_stay_complete() {
         .expect("emulator starts");
     emu.register_batches("default", "t", schema(), vec![batch(ROWS)])
         .unwrap();
+    // Also with a memory budget smaller than a file's row group: the files are then read one
+    // at a time.
     let r = runner(&emu, "ResultFetcher=Unload;").await;
+    let small = Arc::new(
+        runner_unshared(&emu, "ResultFetcher=Unload;")
+            .await
+            .with_unload_memory_budget(8 * 1024),
+    );
     let by_key = |b: &RecordBatch| {
         let idx = datafusion::arrow::compute::sort_to_indices(b.column(3), None, None).unwrap();
         datafusion::arrow::compute::take_record_batch(b, &idx).unwrap()
     };
     emu.faults().set_seed(5);
-    for fault in ["failures", "truncated"] {
+    for (fault, r) in [
+        ("failures", &r),
+        ("truncated", &r),
+        ("failures", &small),
+        ("truncated", &small),
+    ] {
         emu.faults().clear();
         emu.clear_request_log();
         match fault {
             "failures" => emu.faults().s3_get_failures(0.2),
             _ => emu.faults().s3_truncated_bodies(0.2),
         }
-        let (got, m) = run(&r, "SELECT * FROM t", schema()).await.unwrap();
+        let (got, m) = run(r, "SELECT * FROM t", schema()).await.unwrap();
         assert_eq!(m.fetch_path.values(), vec!["Unload".to_string()], "{fault}");
         assert_eq!(by_key(&got), batch(ROWS), "{fault}");
         let log = emu.request_log();

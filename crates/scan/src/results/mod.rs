@@ -9,6 +9,8 @@ pub(crate) mod get_query_results;
 pub(crate) mod text;
 pub(crate) mod unload;
 
+pub use unload::UNLOAD_MEMORY_BUDGET;
+
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;

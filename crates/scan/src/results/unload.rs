@@ -178,7 +178,7 @@ pub(crate) async fn run(
     let downloads = Downloads::new(
         runner.csv.part_size,
         runner.csv.concurrency,
-        UNLOAD_MEMORY_BUDGET,
+        runner.unload_memory_budget(),
     );
     let bytes = metrics.bytes_fetched.clone();
     let target_schema = Arc::clone(&schema);
@@ -365,8 +365,8 @@ impl ObjectReader {
 /// connections.
 ///
 /// Memory: a file's reader holds the bytes of the row group it decodes, so the files read at
-/// once share a budget of [`UNLOAD_MEMORY_BUDGET`] bytes of row groups (a row group larger
-/// than the whole budget is read alone).
+/// once share a budget of bytes of row groups ([`UNLOAD_MEMORY_BUDGET`] by default; a row
+/// group larger than the whole budget is read alone).
 #[derive(Debug, Clone)]
 struct Downloads {
     permits: Arc<tokio::sync::Semaphore>,
@@ -376,8 +376,9 @@ struct Downloads {
     budget_kib: u32,
 }
 
-/// Bytes of row groups the files of one UNLOAD read may hold at once.
-pub(crate) const UNLOAD_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
+/// Bytes of row groups the files of one UNLOAD read may hold at once, unless
+/// [`AthenaRunner::with_unload_memory_budget`] says otherwise.
+pub const UNLOAD_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
 
 /// Ranges closer than this are fetched as one (the bytes between are read and dropped).
 const COALESCE_GAP: u64 = 1024 * 1024;
