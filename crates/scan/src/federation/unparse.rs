@@ -193,7 +193,6 @@ fn prepare(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     };
     let plan = project_aggregates(plan, false)?;
     let plan = exact_casts(plan)?;
-    let plan = lag_defaults(plan)?;
     plan.transform_up_with_subqueries(|p| match p {
         LogicalPlan::Projection(p) => {
             let exprs = p
@@ -216,9 +215,9 @@ fn prepare(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     .map(|t| t.data)
 }
 
-/// Applies [`exact_decimal_casts`] to the expressions of every node, each against the schema
-/// its expressions see; output names stay as they were (projections and aggregates alias the
-/// rewritten expression with the old name).
+/// Applies [`exact_decimal_casts`] and [`lag_default_casts`] to the expressions of every node,
+/// each against the schema its expressions see; output names stay as they were (projections,
+/// aggregates and windows alias the rewritten expression with the old name).
 fn exact_casts(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     plan.transform_up_with_subqueries(|p| {
         let schema = match &p {
@@ -233,10 +232,13 @@ fn exact_casts(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
                 merged
             }
         };
-        let keeps_names = matches!(p, LogicalPlan::Projection(_) | LogicalPlan::Aggregate(_));
+        let keeps_names = matches!(
+            p,
+            LogicalPlan::Projection(_) | LogicalPlan::Aggregate(_) | LogicalPlan::Window(_)
+        );
         let rewritten = p.map_expressions(|e| {
             let name = e.schema_name().to_string();
-            let new = exact_decimal_casts(e.clone(), &schema)?;
+            let new = lag_default_casts(exact_decimal_casts(e.clone(), &schema)?, &schema)?;
             if new == e {
                 return Ok(Transformed::no(e));
             }
@@ -251,54 +253,30 @@ fn exact_casts(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
     .map(|t| t.data)
 }
 
-/// Writes the default value of every `lag`/`lead` as DataFusion uses it: the literal cast to
-/// the value's type here, sent as `CAST(<cast literal> AS <type>)` (Trino wants the default of
-/// the value's type, and would otherwise pick its own common type). Window outputs keep their
-/// names.
-fn lag_defaults(plan: LogicalPlan) -> datafusion::error::Result<LogicalPlan> {
+/// `e` with the default of every `lag`/`lead` in it written as DataFusion uses it: the
+/// literal cast to the value's type here, sent as `CAST(<cast literal> AS <type>)` (Trino wants
+/// the default of the value's type, and would otherwise pick its own common type).
+fn lag_default_casts(e: Expr, schema: &DFSchema) -> datafusion::error::Result<Expr> {
     use datafusion::logical_expr::{Cast, ExprSchemable};
-    plan.transform_up_with_subqueries(|p| {
-        let LogicalPlan::Window(w) = p else {
-            return Ok(Transformed::no(p));
+    e.transform_up(|e| {
+        let Expr::WindowFunction(f) = &e else {
+            return Ok(Transformed::no(e));
         };
-        let input = Arc::clone(&w.input);
-        let mut changed = false;
-        let exprs = w
-            .window_expr
-            .iter()
-            .map(|e| {
-                let (inner, name) = match e {
-                    Expr::Alias(a) => (a.expr.as_ref(), a.name.clone()),
-                    other => (other, other.schema_name().to_string()),
-                };
-                let Expr::WindowFunction(f) = inner else {
-                    return Ok(e.clone());
-                };
-                let is_shift = matches!(f.fun.name(), "lag" | "lead");
-                let [value, _, Expr::Literal(default, _)] = f.params.args.as_slice() else {
-                    return Ok(e.clone());
-                };
-                if !is_shift {
-                    return Ok(e.clone());
-                }
-                let t = value.get_type(input.schema())?;
-                let cast = if default.is_null() {
-                    ScalarValue::try_from(&t)?
-                } else {
-                    default.cast_to(&t)?
-                };
-                let mut f = f.as_ref().clone();
-                f.params.args[2] = Expr::Cast(Cast::new(Box::new(Expr::Literal(cast, None)), t));
-                changed = true;
-                Ok(Expr::WindowFunction(Box::new(f)).alias(name))
-            })
-            .collect::<datafusion::error::Result<Vec<_>>>()?;
-        if !changed {
-            return Ok(Transformed::no(LogicalPlan::Window(w)));
+        let [value, _, Expr::Literal(default, _)] = f.params.args.as_slice() else {
+            return Ok(Transformed::no(e));
+        };
+        if !matches!(f.fun.name(), "lag" | "lead") {
+            return Ok(Transformed::no(e));
         }
-        Ok(Transformed::yes(LogicalPlan::Window(Window::try_new(
-            exprs, input,
-        )?)))
+        let t = value.get_type(schema)?;
+        let cast = if default.is_null() {
+            ScalarValue::try_from(&t)?
+        } else {
+            default.cast_to(&t)?
+        };
+        let mut f = f.as_ref().clone();
+        f.params.args[2] = Expr::Cast(Cast::new(Box::new(Expr::Literal(cast, None)), t));
+        Ok(Transformed::yes(Expr::WindowFunction(Box::new(f))))
     })
     .map(|t| t.data)
 }
