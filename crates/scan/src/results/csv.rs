@@ -12,8 +12,8 @@ use futures::stream::{BoxStream, StreamExt};
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
-use super::AbortOnDrop;
 use super::text::BatchDecoder;
+use super::{AbortOnDrop, get_range, parts_of};
 use crate::error::{Error, Result};
 
 /// How the CSV is fetched.
@@ -466,55 +466,6 @@ fn last_record_end(carry: &[u8], chunk: &[u8]) -> Option<usize> {
     None
 }
 
-/// One ranged GET, retried a few times on errors object_store gave up on (it already retries
-/// 5xx and connection errors itself).
-async fn get_range(
-    store: &dyn ObjectStore,
-    path: &Path,
-    range: Range<u64>,
-    location: &str,
-) -> Result<Bytes> {
-    let mut attempt = 0u32;
-    loop {
-        match store.get_range(path, range.clone()).await {
-            Ok(b) => {
-                let expected = (range.end - range.start) as usize;
-                if b.len() != expected {
-                    return Err(Error::MalformedResult {
-                        location: location.to_string(),
-                        message: format!(
-                            "range {range:?} returned {} bytes, expected {expected}",
-                            b.len()
-                        ),
-                    });
-                }
-                return Ok(b);
-            }
-            Err(
-                e @ (object_store::Error::NotFound { .. }
-                | object_store::Error::PermissionDenied { .. }
-                | object_store::Error::Unauthenticated { .. }),
-            ) => {
-                return Err(Error::S3 {
-                    location: location.to_string(),
-                    source: e,
-                });
-            }
-            Err(e) if attempt >= 3 => {
-                return Err(Error::S3 {
-                    location: location.to_string(),
-                    source: e,
-                });
-            }
-            Err(e) => {
-                attempt += 1;
-                tracing::debug!(%location, ?range, attempt, error = %e, "retrying ranged GET");
-                tokio::time::sleep(std::time::Duration::from_millis(100 * 2u64.pow(attempt))).await;
-            }
-        }
-    }
-}
-
 /// The first part is small (at most [`FIRST_PART`]) so the first batch arrives quickly; the
 /// rest are `part` bytes.
 fn split_ranges(size: u64, part: u64) -> Vec<Range<u64>> {
@@ -524,12 +475,7 @@ fn split_ranges(size: u64, part: u64) -> Vec<Range<u64>> {
     if first > 0 {
         out.push(0..first);
     }
-    let mut start = first;
-    while start < size {
-        let end = (start + part).min(size);
-        out.push(start..end);
-        start = end;
-    }
+    out.extend(parts_of(first..size, part));
     out
 }
 

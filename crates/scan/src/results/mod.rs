@@ -12,15 +12,18 @@ pub(crate) mod unload;
 pub use unload::UNLOAD_MEMORY_BUDGET;
 
 use std::future::Future;
+use std::ops::Range;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion_athena_config::ResultFetcher;
 use futures::stream::BoxStream;
 use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt};
 
 use crate::error::{Error, Result};
 use crate::metrics::QueryMetrics;
@@ -146,6 +149,69 @@ async fn s3(
         Some(metrics.bytes_fetched),
     )
     .await
+}
+
+/// One ranged GET, retried a few times on errors object_store gave up on (it already retries
+/// 5xx and connection errors itself).
+pub(crate) async fn get_range(
+    store: &dyn ObjectStore,
+    path: &Path,
+    range: Range<u64>,
+    location: &str,
+) -> Result<Bytes> {
+    let mut attempt = 0u32;
+    loop {
+        match store.get_range(path, range.clone()).await {
+            Ok(b) => {
+                let expected = (range.end - range.start) as usize;
+                if b.len() != expected {
+                    return Err(Error::MalformedResult {
+                        location: location.to_string(),
+                        message: format!(
+                            "range {range:?} returned {} bytes, expected {expected}",
+                            b.len()
+                        ),
+                    });
+                }
+                return Ok(b);
+            }
+            Err(
+                e @ (object_store::Error::NotFound { .. }
+                | object_store::Error::PermissionDenied { .. }
+                | object_store::Error::Unauthenticated { .. }),
+            ) => {
+                return Err(Error::S3 {
+                    location: location.to_string(),
+                    source: e,
+                });
+            }
+            Err(e) if attempt >= 3 => {
+                return Err(Error::S3 {
+                    location: location.to_string(),
+                    source: e,
+                });
+            }
+            Err(e) => {
+                attempt += 1;
+                tracing::debug!(%location, ?range, attempt, error = %e, "retrying ranged GET");
+                tokio::time::sleep(std::time::Duration::from_millis(100 * 2u64.pow(attempt))).await;
+            }
+        }
+    }
+}
+
+/// `span` cut into consecutive ranges of `part` bytes (the last one shorter).
+pub(crate) fn parts_of(span: Range<u64>, part: u64) -> impl Iterator<Item = Range<u64>> {
+    let part = part.max(1);
+    let mut at = span.start;
+    std::iter::from_fn(move || {
+        (at < span.end).then(|| {
+            let end = span.end.min(at.saturating_add(part));
+            let r = at..end;
+            at = end;
+            r
+        })
+    })
 }
 
 /// `s3://bucket/key` as the bucket and the object path.

@@ -24,7 +24,7 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use std::ops::Range;
 
-use super::{AbortOnDrop, split_s3_url};
+use super::{AbortOnDrop, get_range, parts_of, split_s3_url};
 use crate::error::{Error, Result};
 use crate::metrics::QueryMetrics;
 use crate::runner::AthenaRunner;
@@ -285,7 +285,7 @@ async fn open_footer(
         Ok(()) => {}
         Err(ParquetError::NeedMoreData(needed)) => {
             let from = size.saturating_sub(needed as u64);
-            tail = store.get_range(path, from..size).await.map_err(s3)?;
+            tail = get_range(store.as_ref(), path, from..size, path.as_ref()).await?;
             reader.try_parse_sized(&tail, size)?;
         }
         Err(e) => return Err(e.into()),
@@ -408,7 +408,7 @@ impl Downloads {
         Arc::clone(&self.budget)
             .acquire_many_owned(kib)
             .await
-            .map_err(|e| ParquetError::External(Box::new(e)))
+            .map_err(external)
     }
 
     /// `ranges` of `path`: nearby ranges are merged into spans, the spans cut into parts, the
@@ -422,15 +422,10 @@ impl Downloads {
     ) -> datafusion::parquet::errors::Result<Vec<Bytes>> {
         let parts = self.parts(ranges);
         let fetched = futures::future::try_join_all(parts.iter().map(|part| async move {
-            let _permit = self
-                .permits
-                .acquire()
+            let _permit = self.permits.acquire().await.map_err(external)?;
+            get_range(store.as_ref(), path, part.clone(), path.as_ref())
                 .await
-                .map_err(|e| ParquetError::External(Box::new(e)))?;
-            store
-                .get_range(path, part.clone())
-                .await
-                .map_err(parquet_io)
+                .map_err(external)
         }))
         .await?;
         ranges
@@ -454,16 +449,10 @@ impl Downloads {
                 _ => spans.push(r),
             }
         }
-        let mut parts = Vec::new();
-        for span in spans {
-            let mut at = span.start;
-            while at < span.end {
-                let end = span.end.min(at.saturating_add(self.part_size));
-                parts.push(at..end);
-                at = end;
-            }
-        }
-        parts
+        spans
+            .into_iter()
+            .flat_map(|span| parts_of(span, self.part_size))
+            .collect()
     }
 }
 
@@ -489,25 +478,24 @@ fn cut(
             range.start, range.end
         ))
     };
-    match pieces.as_slice() {
-        [] if range.start == range.end => Ok(Bytes::new()),
-        [(p, b)] => slice(p, b)
-            .filter(|s| s.len() as u64 == range.end - range.start)
-            .ok_or_else(short),
+    let bytes = match pieces.as_slice() {
+        [(p, b)] => slice(p, b).ok_or_else(short)?,
         many => {
             let mut out = Vec::with_capacity(usize::try_from(range.end - range.start).unwrap_or(0));
             for (p, b) in many {
                 out.extend_from_slice(&slice(p, b).ok_or_else(short)?);
             }
-            if out.len() as u64 != range.end - range.start {
-                return Err(short());
-            }
-            Ok(Bytes::from(out))
+            Bytes::from(out)
         }
+    };
+    if bytes.len() as u64 != range.end - range.start {
+        return Err(short());
     }
+    Ok(bytes)
 }
 
-fn parquet_io(e: object_store::Error) -> ParquetError {
+/// An error of the reads under the Parquet reader, as the reader carries it.
+fn external(e: impl std::error::Error + Send + Sync + 'static) -> ParquetError {
     ParquetError::External(Box::new(e))
 }
 
