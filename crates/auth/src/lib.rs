@@ -53,6 +53,6 @@ pub use context::{AuthContext, DEFAULT_REFRESH_BEFORE_EXPIRY, ManualClock, OpenB
 pub use error::{BoxError, Error, Result};
 pub use refresh::SchemeProvider;
 pub use resolve::{
-    credentials_provider, credentials_provider_with, scheme_name, scheme_provider_with, sdk_config,
-    sdk_config_with,
+    credentials_provider, credentials_provider_with, region_of, scheme_name, scheme_provider_with,
+    sdk_config, sdk_config_with,
 };

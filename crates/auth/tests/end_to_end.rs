@@ -386,6 +386,53 @@ async fn okta_query() {
     login_then_query(&emu, &o, &no_home(), "AssumeRoleWithSAML").await;
 }
 
+/// `AthenaRunner::new` resolves credentials through this crate, honouring `AuthScheme`: with
+/// Okta and no keys it logs in to Okta and signs with the role's temporary key; a failed login
+/// is an auth error naming Okta, and no Athena call is made with any other credentials.
+#[tokio::test]
+async fn a_runner_built_from_okta_options_signs_with_the_okta_role() {
+    let emu = emulator().await;
+    let base = idp::start().await;
+    let o = idp_opts(&emu, AuthScheme::Okta, format!("{base}{OKTA_APP}"), USER);
+    assert!(o.auth.access_key.is_none() && o.auth.secret_key.is_none());
+
+    let runner = AthenaRunner::new(&o).await.expect("Okta login");
+    let sts: Vec<_> = emu
+        .request_log()
+        .into_iter()
+        .filter(|r| r.service == Service::Sts)
+        .collect();
+    assert!(
+        sts.iter()
+            .any(|r| r.operation == "AssumeRoleWithSAML" && r.status == 200),
+        "{sts:?}"
+    );
+    let runner = runner.with_poll_policy(PollPolicy {
+        initial: Duration::from_millis(10),
+        factor: 1.5,
+        max: Duration::from_millis(100),
+    });
+    let signer = query_on(&emu, &Arc::new(runner)).await.expect("query");
+    assert!(signer.starts_with("ASIA"), "{signer}");
+    assert_ne!(signer, ACCESS_KEY);
+
+    let mut wrong = o.clone();
+    wrong.auth.password = Some(Secret::new("not-the-password"));
+    emu.clear_request_log();
+    let err = AthenaRunner::new(&wrong).await.expect_err("wrong password");
+    assert!(
+        matches!(err, datafusion_athena_scan::Error::Auth(ref e) if e.scheme() == "Okta"),
+        "{err:?}"
+    );
+    assert!(!err.to_string().contains("not-the-password"), "{err}");
+    assert!(
+        emu.request_log()
+            .iter()
+            .all(|r| r.service != Service::Athena && r.service != Service::S3),
+        "no Athena or S3 call after a failed login"
+    );
+}
+
 #[tokio::test]
 async fn ping_federate_query() {
     let emu = emulator().await;

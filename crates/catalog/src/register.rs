@@ -41,7 +41,7 @@ use crate::table::{ScanTableFactory, TableFactory};
 /// # Ok(()) }
 /// ```
 pub async fn register_athena(ctx: &SessionContext, conn_str: &str) -> Result<AthenaCatalogs> {
-    let opts: ConnectionOptions = conn_str.parse().map_err(|e| Error::Config(Box::new(e)))?;
+    let opts: ConnectionOptions = conn_str.parse()?;
     register_athena_with_options(ctx, &opts).await
 }
 
@@ -312,16 +312,7 @@ fn athena_catalog_list(ctx: &SessionContext) -> Arc<AthenaCatalogList> {
 
 /// Region and credentials for every client, logging in once.
 async fn sdk_config(opts: &ConnectionOptions) -> Result<SdkConfig> {
-    let config = datafusion_athena_auth::sdk_config(opts)
-        .await
-        .map_err(|e| Error::Auth(Box::new(e)))?;
-    if config.region().is_none() {
-        return Err(Error::Invalid {
-            what: "AWSRegion".into(),
-            message: "no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION".into(),
-        });
-    }
-    Ok(config)
+    Ok(datafusion_athena_auth::sdk_config(opts).await?)
 }
 
 /// The metadata client: Athena with the scan crate's retry policy, Glue with its endpoint.
@@ -338,9 +329,7 @@ fn metadata_client(config: &SdkConfig, opts: &ConnectionOptions) -> MetadataClie
 /// The query runner of the tables, sharing the configuration's credentials, identity cache
 /// and clock (so Athena and S3 refresh credentials by the same rule).
 fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<AthenaRunner>> {
-    let runner =
-        AthenaRunner::from_sdk_config(opts, config).map_err(|e| Error::Config(Box::new(e)))?;
-    Ok(Arc::new(runner))
+    Ok(Arc::new(AthenaRunner::from_sdk_config(opts, config)?))
 }
 
 /// How many distinct build side keys of a hash join become an `IN` list (sent to Athena by a

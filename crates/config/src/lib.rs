@@ -44,6 +44,6 @@ pub use options::{
 };
 pub use reference::connection_string_reference;
 pub use region::{REGIONS, Region};
-pub use s3::S3Location;
+pub use s3::{S3Location, S3Object};
 pub use scheme::AuthScheme;
 pub use secret::{REDACTED, Secret};

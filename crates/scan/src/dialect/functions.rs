@@ -23,6 +23,8 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::unparser::Unparser;
 
+use crate::type_class::{is_float, is_number, is_string};
+
 /// The DataFusion function names pushed to Athena, with the Trino SQL each becomes.
 pub const PUSHED_FUNCTIONS: &[(&str, &str)] = &[
     ("lower", "lower(s)"),
@@ -121,7 +123,7 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
         }
         "abs" => {
             arity(args.len() == 1)?;
-            require(is_numeric(&types[0]), name)
+            require(is_number(&types[0]), name)
         }
         "ceil" | "floor" | "ln" | "log10" | "exp" => {
             arity(args.len() == 1)?;
@@ -320,18 +322,6 @@ pub(crate) fn is_portable_regex(pattern: &str) -> bool {
     }
     // `(?` starts a flag group or look-around, which Rust and Java spell differently.
     !pattern.contains("(?") && !pattern.contains("[[") && !pattern.contains("&&")
-}
-
-fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
-
-fn is_float(t: &DataType) -> bool {
-    matches!(t, DataType::Float32 | DataType::Float64)
-}
-
-fn is_numeric(t: &DataType) -> bool {
-    t.is_integer() || is_float(t) || matches!(t, DataType::Decimal128(..))
 }
 
 fn string_literal(expr: &Expr) -> Option<&str> {

@@ -5,11 +5,9 @@
 //! Set `ATHENA_SQL_DUMP=/path/file.sql` to collect every generated statement for
 //! `check_athena_sql.py`.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{CORPUS, LocalAthena, client, compare_corpus, corpus_batch};
+use crate::common::{CORPUS, LocalAthena, client, compare_corpus, corpus_batch};
 use datafusion_athena_emulator::dump_sql;
 
 #[tokio::test]

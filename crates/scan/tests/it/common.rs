@@ -1,8 +1,9 @@
 //! Shared fixtures: an in-process stand-in for Athena that runs the generated SQL with
 //! DataFusion over an in-memory table, and a recorder of every statement sent.
-#![allow(dead_code, unreachable_pub)]
+#![allow(unreachable_pub)]
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use datafusion::arrow::array::{
     ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
@@ -19,7 +20,11 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::displayable;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
-use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor, QueryMetrics};
+use datafusion_athena_config::ConnectionOptions;
+use datafusion_athena_emulator::EmulatorHandle;
+use datafusion_athena_scan::{
+    AthenaRunner, AthenaTable, AthenaTableName, PollPolicy, QueryExecutor, QueryMetrics,
+};
 use futures::TryStreamExt;
 
 /// Catalog, database and table of the stand-in table: exact case, with a space.
@@ -388,6 +393,25 @@ pub fn corpus_batch() -> RecordBatch {
         ])),
     ];
     RecordBatch::try_new(schema, columns).expect("corpus batch")
+}
+
+/// Polling for the emulator, which answers within milliseconds.
+pub const FAST_POLL: PollPolicy = PollPolicy {
+    initial: Duration::from_millis(5),
+    factor: 1.5,
+    max: Duration::from_millis(50),
+};
+
+/// An Athena runner for `emu` (its connection string with `extra` properties appended, e.g.
+/// `ResultFetcher=Unload;`), polling with [`FAST_POLL`].
+pub async fn emulator_runner(emu: &EmulatorHandle, extra: &str) -> AthenaRunner {
+    let options: ConnectionOptions = format!("{}{extra}", emu.connection_string())
+        .parse()
+        .expect("emulator options");
+    AthenaRunner::new(&options)
+        .await
+        .expect("runner")
+        .with_poll_policy(FAST_POLL)
 }
 
 /// Records every statement before handing it to another executor (e.g. the Athena runner).

@@ -2,8 +2,6 @@
 //! the generated SQL is parsed, and the SQL engine behind the table returns exactly the rows
 //! that match them.
 
-mod common;
-
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
@@ -19,7 +17,7 @@ use datafusion::sql::sqlparser::parser::Parser;
 use datafusion_athena_scan::{filter_to_sql, quote_identifier, quote_string};
 use proptest::prelude::*;
 
-use common::{LocalAthena, client};
+use crate::common::{LocalAthena, client};
 
 fn parse_one(dialect: &dyn Dialect, sql: &str) -> Statement {
     let mut statements =

@@ -3,12 +3,10 @@
 //! their range), the rows equal the same join with pushdown off, and table statistics put the
 //! small local side on the build side.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{Recorder, sorted_rows};
+use crate::common::{Recorder, emulator_runner, sorted_rows};
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::catalog::MemTable;
@@ -17,11 +15,8 @@ use datafusion::common::stats::Precision;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::physical_plan::displayable;
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
-use datafusion_athena_config::ConnectionOptions;
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, dump_sql};
-use datafusion_athena_scan::{
-    AthenaRunner, AthenaTable, AthenaTableName, MAX_QUERY_BYTES, PollPolicy, QueryExecutor,
-};
+use datafusion_athena_scan::{AthenaTable, AthenaTableName, MAX_QUERY_BYTES, QueryExecutor};
 
 /// Rows of the Athena table: `id` 0..N, `k = id % 500` (NULL every 97th row), a name.
 const FACT_ROWS: i64 = 3_000;
@@ -86,15 +81,7 @@ async fn fixture() -> Fixture {
         .expect("emulator starts");
     emu.register_batches("jk", "facts", facts_schema(), vec![facts()])
         .expect("register facts");
-    let options: ConnectionOptions = emu.connection_string().parse().expect("options");
-    let runner = AthenaRunner::new(&options)
-        .await
-        .expect("runner")
-        .with_poll_policy(PollPolicy {
-            initial: Duration::from_millis(5),
-            factor: 1.5,
-            max: Duration::from_millis(50),
-        });
+    let runner = emulator_runner(&emu, "").await;
     let recorder = Recorder::new(Arc::new(runner) as Arc<dyn QueryExecutor>);
     // The local Parquet file: keys with duplicates and a NULL, some absent from Athena.
     let dir = tempfile::tempdir().expect("temp dir");

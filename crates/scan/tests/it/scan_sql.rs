@@ -1,10 +1,8 @@
 //! The exact SQL a scan sends for projections, filters and limits, and what EXPLAIN shows.
 
-mod common;
-
 use std::sync::Arc;
 
-use common::{LocalAthena, client, corpus_batch, sorted_rows};
+use crate::common::{LocalAthena, client, corpus_batch, sorted_rows};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion_athena_emulator::dump_sql;
 

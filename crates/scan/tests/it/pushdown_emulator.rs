@@ -1,15 +1,14 @@
 //! The filter corpus end to end: the Athena runner against the project's emulator (Athena API,
 //! result files in S3, SQL run by DataFusion), pushdown on versus off.
 
-mod common;
-
 use std::sync::Arc;
 use std::time::Duration;
 
-use common::{CORPUS, Recorder, client_for, compare_corpus, corpus_batch_lowercase};
-use datafusion_athena_config::ConnectionOptions;
+use crate::common::{
+    CORPUS, Recorder, client_for, compare_corpus, corpus_batch_lowercase, emulator_runner,
+};
 use datafusion_athena_emulator::{Emulator, dump_sql};
-use datafusion_athena_scan::{AthenaRunner, AthenaTableName, PollPolicy, QueryExecutor};
+use datafusion_athena_scan::{AthenaTableName, QueryExecutor};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn emulator_returns_the_same_rows_with_and_without_pushdown() {
@@ -22,15 +21,7 @@ async fn emulator_returns_the_same_rows_with_and_without_pushdown() {
     let schema = batch.schema();
     emu.register_batches("corpus", "events", Arc::clone(&schema), vec![batch])
         .expect("register");
-    let options: ConnectionOptions = emu.connection_string().parse().expect("options");
-    let runner = AthenaRunner::new(&options)
-        .await
-        .expect("runner")
-        .with_poll_policy(PollPolicy {
-            initial: Duration::from_millis(5),
-            factor: 1.5,
-            max: Duration::from_millis(50),
-        });
+    let runner = emulator_runner(&emu, "").await;
     let recorder = Recorder::new(Arc::new(runner) as Arc<dyn QueryExecutor>);
     let name = AthenaTableName::new("corpus", "events");
     let pushed = client_for(

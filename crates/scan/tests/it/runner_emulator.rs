@@ -14,10 +14,11 @@ use datafusion::error::DataFusionError;
 use datafusion::physical_plan::{ExecutionPlan, collect, displayable};
 use datafusion::prelude::SessionContext;
 use datafusion_athena_config::ConnectionOptions;
+
+use crate::common::emulator_runner;
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, QueryState, ThrottleKind};
 use datafusion_athena_scan::{
-    AthenaExec, AthenaRunner, AthenaTable, AthenaTableName, Error, PollPolicy, QueryExecutor,
-    QueryMetrics,
+    AthenaExec, AthenaRunner, AthenaTable, AthenaTableName, Error, QueryExecutor, QueryMetrics,
 };
 use futures::StreamExt;
 
@@ -128,18 +129,8 @@ async fn runner(emu: &EmulatorHandle, extra: &str) -> Arc<AthenaRunner> {
 
 /// [`runner`], before it is shared (to be configured further).
 async fn runner_unshared(emu: &EmulatorHandle, extra: &str) -> AthenaRunner {
-    let options: ConnectionOptions = format!("{}{extra}", emu.connection_string())
-        .parse()
-        .unwrap();
-    let poll = PollPolicy {
-        initial: Duration::from_millis(10),
-        factor: 1.5,
-        max: Duration::from_millis(200),
-    };
-    AthenaRunner::new(&options)
+    emulator_runner(emu, extra)
         .await
-        .unwrap()
-        .with_poll_policy(poll)
         .with_s3_read(4096, 4)
         .with_batch_size(100)
 }
