@@ -12,7 +12,7 @@ use datafusion::catalog::{MemTable, TableProvider};
 use datafusion::prelude::SessionContext;
 use datafusion_athena_catalog::{
     AthenaCatalogBuilder, AthenaCatalogs, Clock, ColumnMetadata, DataSourceInfo, DataSourceKind,
-    ManualClock, MetadataSource, Result, TableFactory, TableMetadata, TableSpec, Ttl,
+    ManualClock, MetadataSource, Result, TableMetadata, TableOpener, TableSpec, Ttl,
 };
 use datafusion_athena_config::ConnectionOptions;
 
@@ -102,8 +102,8 @@ impl MetadataSource for FakeMetadata {
 #[derive(Debug)]
 struct EmptyTables;
 
-impl TableFactory for EmptyTables {
-    fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+impl TableOpener for EmptyTables {
+    fn open(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
         let table: Arc<dyn TableProvider> = Arc::new(MemTable::try_new(spec.schema, vec![vec![]])?);
         Ok(if spec.is_view {
             Arc::new(datafusion_athena_catalog::AthenaView(table))
@@ -206,7 +206,7 @@ async fn register(
 ) -> AthenaCatalogs {
     let b = AthenaCatalogBuilder::new(opts(conn))
         .with_metadata_source(meta as Arc<dyn MetadataSource>)
-        .with_table_factory(Arc::new(EmptyTables));
+        .with_table_opener(Arc::new(EmptyTables));
     f(b).register(ctx).await.expect("register")
 }
 
@@ -414,7 +414,7 @@ async fn unknown_data_source_is_a_clear_error() {
     let ctx = SessionContext::new();
     let err = AthenaCatalogBuilder::new(opts("DataSource=Nope;"))
         .with_metadata_source(Arc::new(fake()))
-        .with_table_factory(Arc::new(EmptyTables))
+        .with_table_opener(Arc::new(EmptyTables))
         .register(&ctx)
         .await
         .expect_err("unknown source")

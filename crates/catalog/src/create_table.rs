@@ -12,6 +12,8 @@ use datafusion::error::{DataFusionError, Result};
 use datafusion::logical_expr::CreateExternalTable;
 
 use crate::error::Error;
+use datafusion_athena_scan::AthenaTableName;
+
 use crate::metadata::DataSourceInfo;
 use crate::provider::AthenaCatalogList;
 use crate::schema::{AthenaSchemaProvider, Shared};
@@ -185,15 +187,13 @@ impl TableProviderFactory for AthenaTableFactory {
             Arc::new(Schema::new(fields))
         };
         let spec = TableSpec {
-            data_source: source.name.clone(),
-            database: schema.database().to_string(),
-            table: meta.name.clone(),
+            name: AthenaTableName::new(schema.database(), &meta.name).with_catalog(&source.name),
             column_statistics: Vec::new(),
             schema: arrow,
             is_view: meta.is_view(),
             filter_pushdown: pushdown,
             row_count: meta.row_count,
         };
-        self.shared.factory.create(spec)
+        self.shared.opener.open(spec)
     }
 }
