@@ -138,6 +138,8 @@ fn stderr_summarises_each_athena_query_unless_quiet() {
         .and_then(|n| n.parse().ok())
         .expect("a byte count");
     assert!(scanned > 0, "{err}");
+    // Under 10 MB scanned is billed as 10 MB: $0.000048 at the default $5 per TB.
+    assert!(lines[0].contains(" bytes (cost $0.000048), "), "{err}");
     assert_eq!(
         lines[1].trim(),
         r#"SELECT "id", "name" FROM "AwsDataCatalog"."sales"."orders" WHERE ("id" > 1) AND ((("id" >= 3) AND ("id" <= 9)) AND ("id" IN (3, 4, 9)))"#

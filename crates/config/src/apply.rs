@@ -167,6 +167,23 @@ impl ConnectionOptions {
                         .map(Duration::from_secs)
                 })?
             }
+            ConfigKey::MaxBytesScanned => {
+                self.max_bytes_scanned = optional(v, |v| parse_bytes(name, v))?
+            }
+            ConfigKey::PricePerTB => {
+                self.price_per_tb = optional(v, |v| {
+                    v.trim()
+                        .trim_start_matches('$')
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|p| p.is_finite() && *p >= 0.0)
+                        .ok_or_else(|| Error::InvalidNumber {
+                            key: name.to_string(),
+                            value: v.to_string(),
+                            expected: "US dollars per TB, e.g. 5.00".into(),
+                        })
+                })?
+            }
             ConfigKey::Endpoint => self.endpoints.all = text(),
             ConfigKey::AthenaEndpoint => self.endpoints.athena = text(),
             ConfigKey::GlueEndpoint => self.endpoints.glue = text(),
@@ -360,6 +377,36 @@ pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool> {
 }
 
 /// A whole number; a negative or huge number is out of range, anything else is not a number.
+/// A byte count: digits, optionally followed by `B`, `KB`, `MB`, `GB` or `TB` (powers of 1024;
+/// `KiB`... accepted too), case-insensitively and with optional spaces (`10GB`, `512 mb`).
+pub(crate) fn parse_bytes(key: &str, value: &str) -> Result<u64> {
+    const EXPECTED: &str = "bytes, or a number with KB, MB, GB or TB (e.g. 10GB)";
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => {
+            return Err(Error::InvalidNumber {
+                key: key.to_string(),
+                value: v.to_string(),
+                expected: EXPECTED.into(),
+            });
+        }
+    };
+    let n = parse_u64(key, digits, EXPECTED)?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| Error::OutOfRange {
+            key: key.to_string(),
+            value: v.to_string(),
+            range: "at most 16 EB".into(),
+        })
+}
+
 pub(crate) fn parse_u64(key: &str, value: &str, expected: &str) -> Result<u64> {
     let v = value.trim();
     v.parse::<u64>().map_err(|_| {
@@ -393,6 +440,43 @@ pub(crate) fn parse_u32(key: &str, value: &str, expected: &str) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_take_units_and_name_the_property_when_wrong() {
+        let b = |v| parse_bytes("MaxBytesScanned", v);
+        assert_eq!(b("1048576").unwrap(), 1 << 20);
+        assert_eq!(b("10GB").unwrap(), 10 << 30);
+        assert_eq!(b("512 mb").unwrap(), 512 << 20);
+        assert_eq!(b("2TiB").unwrap(), 2 << 40);
+        assert_eq!(b("7KB").unwrap(), 7 << 10);
+        for bad in ["ten GB", "10 XB", "-5MB", "", "1.5GB"] {
+            let e = b(bad).unwrap_err().to_string();
+            assert!(e.contains("MaxBytesScanned"), "{bad}: {e}");
+        }
+        let e = b("99999999TB").unwrap_err().to_string();
+        assert!(e.contains("16 EB"), "{e}");
+    }
+
+    #[test]
+    fn the_cost_of_a_query_is_billed_per_megabyte_with_a_minimum_of_ten() {
+        let o: ConnectionOptions = "PricePerTB=5".parse().unwrap();
+        let per_mb = 5.0 / (1u64 << 20) as f64;
+        assert!((o.query_cost(0) - 10.0 * per_mb).abs() < 1e-12);
+        assert!((o.query_cost((10 << 20) + 1) - 11.0 * per_mb).abs() < 1e-12);
+        assert!((o.query_cost(1 << 40) - 5.0).abs() < 1e-9);
+        let dear: ConnectionOptions = "PricePerTB=$6.75".parse().unwrap();
+        assert!((dear.query_cost(1 << 40) - 6.75).abs() < 1e-9);
+        let e = "PricePerTB=cheap"
+            .parse::<ConnectionOptions>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PricePerTB"), "{e}");
+        let e = "MaxBytesScanned=0"
+            .parse::<ConnectionOptions>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MaxBytesScanned"), "{e}");
+    }
 
     #[test]
     fn numbers() {

@@ -39,8 +39,8 @@ pub use fetcher::ResultFetcher;
 pub use keys::{ConfigKey, SsoKey};
 pub use options::{
     AuthOptions, CognitoOptions, ConnectionOptions, DEFAULT_AUTO_UNLOAD_MIN_ROWS,
-    DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES, DEFAULT_TEMPORARY_TOKEN_DURATION, DataZoneOptions,
-    EncryptionOption, Endpoints, ResultReuse, SsoProperties,
+    DEFAULT_PRICE_PER_TB, DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES, DEFAULT_TEMPORARY_TOKEN_DURATION,
+    DataZoneOptions, EncryptionOption, Endpoints, ResultReuse, SsoProperties,
 };
 pub use reference::connection_string_reference;
 pub use region::{REGIONS, Region};

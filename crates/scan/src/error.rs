@@ -123,6 +123,19 @@ pub enum Error {
         reason: String,
     },
 
+    /// The query scanned more than `MaxBytesScanned` while running; it was stopped.
+    #[error(
+        "Athena query {query_id} scanned {scanned} bytes, more than MaxBytesScanned={limit}, and was stopped; filter on partition columns or raise MaxBytesScanned"
+    )]
+    ScanLimitExceeded {
+        /// The query execution id.
+        query_id: String,
+        /// `MaxBytesScanned`.
+        limit: u64,
+        /// `DataScannedInBytes` when the query was stopped.
+        scanned: u64,
+    },
+
     /// The query did not finish within `QueryTimeout`; it was stopped.
     #[error(
         "Athena query {query_id} did not finish within QueryTimeout={}s and was stopped; raise QueryTimeout or make the query cheaper",
@@ -204,6 +217,7 @@ impl Error {
             Self::QueryFailed { query_id, .. }
             | Self::QueryCancelled { query_id, .. }
             | Self::Timeout { query_id, .. }
+            | Self::ScanLimitExceeded { query_id, .. }
             | Self::NoOutputLocation { query_id } => Some(query_id),
             _ => None,
         }

@@ -240,12 +240,40 @@ impl QueryLifecycle {
             metrics.status_polls.add(1);
             if let Some(qe) = out.query_execution() {
                 let status = qe.status();
-                if let Some(state) = status.and_then(|s| s.state()) {
-                    let scanned = qe.statistics().and_then(|s| s.data_scanned_in_bytes());
+                let state = status.and_then(|s| s.state());
+                let scanned = qe.statistics().and_then(|s| s.data_scanned_in_bytes());
+                if let Some(state) = state {
                     metrics.status.record(state.as_str(), scanned);
                 }
-                match status.and_then(|s| s.state()) {
+                if let (Some(limit), Some(scanned)) = (self.options.max_bytes_scanned, scanned)
+                    && matches!(
+                        state,
+                        Some(QueryExecutionState::Queued | QueryExecutionState::Running)
+                    )
+                    && u64::try_from(scanned).unwrap_or(0) > limit
+                {
+                    if let Err(e) = self.stop_query(query_id).await {
+                        tracing::warn!(query_id, error = %e, "stopping a query over MaxBytesScanned failed");
+                    }
+                    return Err(Error::ScanLimitExceeded {
+                        query_id: query_id.to_string(),
+                        limit,
+                        scanned: u64::try_from(scanned).unwrap_or(0),
+                    });
+                }
+                match state {
                     Some(QueryExecutionState::Succeeded) => {
+                        if let (Some(limit), Some(scanned)) =
+                            (self.options.max_bytes_scanned, scanned)
+                            && u64::try_from(scanned).unwrap_or(0) > limit
+                        {
+                            tracing::warn!(
+                                query_id,
+                                scanned,
+                                limit,
+                                "the query finished before its scan passed MaxBytesScanned could be seen"
+                            );
+                        }
                         return CompletedQuery::from_execution(query_id, qe);
                     }
                     Some(QueryExecutionState::Failed) => {
@@ -264,12 +292,12 @@ impl QueryLifecycle {
                         });
                     }
                     Some(QueryExecutionState::Cancelled) => {
+                        let reason = status
+                            .and_then(|s| s.state_change_reason())
+                            .unwrap_or("stopped");
                         return Err(Error::QueryCancelled {
                             query_id: query_id.to_string(),
-                            reason: status
-                                .and_then(|s| s.state_change_reason())
-                                .unwrap_or("stopped")
-                                .to_string(),
+                            reason: explain_cancel(reason, scanned),
                         });
                     }
                     _ => {}
@@ -332,6 +360,21 @@ impl QueryLifecycle {
         QueryMetrics::add_millis(&metrics.engine_time, done.engine_time_ms);
         Ok(done)
     }
+}
+
+/// Athena's reason for a cancelled query, explained when the workgroup's per-query data usage
+/// control (`BytesScannedCutoffPerQuery`) cancelled it.
+fn explain_cancel(reason: &str, scanned: Option<i64>) -> String {
+    let r = reason.to_ascii_lowercase();
+    let by_cutoff = (r.contains("limit") || r.contains("cutoff"))
+        && (r.contains("scan") || r.contains("bytes") || r.contains("data usage"));
+    if !by_cutoff {
+        return reason.to_string();
+    }
+    let scanned = scanned.map_or_else(String::new, |b| format!(" after {b} bytes"));
+    format!(
+        "{reason} (the workgroup's per-query data usage control, BytesScannedCutoffPerQuery, stopped it{scanned}: scan less, e.g. filter on partition columns, or ask for a higher workgroup limit)"
+    )
 }
 
 /// A fresh ClientRequestToken (a UUID: 36 characters).
@@ -419,6 +462,22 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_cancel_by_the_workgroups_cutoff_is_explained() {
+        let r = explain_cancel(
+            "Query exceeded the data usage limit of the workgroup",
+            Some(42),
+        );
+        assert!(
+            r.contains("BytesScannedCutoffPerQuery") && r.contains("after 42 bytes"),
+            "{r}"
+        );
+        assert_eq!(
+            explain_cancel("Query cancelled by user", None),
+            "Query cancelled by user"
+        );
+    }
 
     #[test]
     fn polling_backs_off_to_the_cap() {
