@@ -48,6 +48,9 @@ pub(super) fn check(expr: &Expr, schema: &DFSchema) -> Check {
             if !is_number(&t) {
                 return not_pushed(format!("negation of {t}"));
             }
+            if t.is_integer() && !matches!(**e, Expr::Literal(..)) {
+                return not_pushed(INTEGER_OVERFLOW);
+            }
             check(e, schema)
         }
         Expr::Between(Between {
@@ -109,6 +112,12 @@ pub(super) fn check(expr: &Expr, schema: &DFSchema) -> Check {
     }
 }
 
+/// Why integer `+ - *` and negation stay local: on overflow DataFusion wraps around where
+/// Trino fails the query (`NUMERIC_VALUE_OUT_OF_RANGE`), so pushing them could turn an answer
+/// into an Athena error.
+const INTEGER_OVERFLOW: &str =
+    "integer arithmetic (DataFusion wraps around on overflow, Trino fails the query)";
+
 pub(super) fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
     let BinaryExpr { left, op, right } = b;
     let lt = type_of(left, schema)?;
@@ -139,6 +148,11 @@ pub(super) fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
         Operator::Plus | Operator::Minus | Operator::Multiply => {
             if !(is_number(&lt) && is_number(&rt)) {
                 return not_pushed(format!("{op} on {lt} and {rt}"));
+            }
+            let literals =
+                matches!(**left, Expr::Literal(..)) && matches!(**right, Expr::Literal(..));
+            if lt.is_integer() && rt.is_integer() && !literals {
+                return not_pushed(INTEGER_OVERFLOW);
             }
         }
         Operator::Divide | Operator::Modulo => {
