@@ -21,25 +21,16 @@
 //!
 //! STS calls go to `STSEndpoint` (else `Endpoint`). Credentials that expire are fetched again
 //! [`DEFAULT_REFRESH_BEFORE_EXPIRY`] before they do, by the context's clock.
-mod adfs;
-#[cfg(feature = "kerberos")]
-mod adfs_integrated;
 mod assume_role;
-mod azure;
 mod cache;
 mod callback;
 mod cognito;
 mod context;
 mod datazone;
 mod error;
-mod html;
 mod imds;
-#[cfg(feature = "kerberos")]
-mod kerberos;
 mod keys;
 mod mfa;
-mod okta;
-mod ping;
 mod profile;
 mod refresh;
 mod resolve;

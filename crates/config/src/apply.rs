@@ -64,36 +64,11 @@ impl ConnectionOptions {
 
     fn from_pairs(pairs: impl Iterator<Item = (String, String)>) -> Result<Self> {
         let mut options = Self::default();
-        let mut seen: HashMap<ConfigKey, (String, String)> = HashMap::new();
-        let mut previous: Option<String> = None;
+        let mut keys = KeyResolver::default();
         for (written, value) in pairs {
-            let key = match ConfigKey::from_str(&written) {
-                Ok(key) => key,
-                Err(Error::UnknownKey { suggestion, .. })
-                    if previous.as_deref().is_some_and(is_secret_name) =>
-                {
-                    // Maybe the rest of a secret that holds an unquoted ';': never show it.
-                    return Err(Error::UnquotedSeparator {
-                        after: previous.unwrap_or_default(),
-                        suggestion,
-                    });
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some((first, earlier)) = seen.get(&key) {
-                if *earlier == value {
-                    continue;
-                }
-                return Err(Error::DuplicateKey {
-                    key: key.name().to_string(),
-                    first: first.clone(),
-                    second: written,
-                    values: (!key.is_secret()).then(|| (earlier.clone(), value.clone())),
-                });
+            if let Some(key) = keys.resolve(written, &value)? {
+                options.set(key, &value)?;
             }
-            options.set(key, &value)?;
-            seen.insert(key, (written.clone(), value));
-            previous = Some(written);
         }
         Ok(options)
     }
@@ -321,6 +296,78 @@ impl SsoProperties {
     }
 }
 
+/// The properties of a connection string in the order written, each as its [`ConfigKey`] and its
+/// text value (unquoted, as [`ConnectionOptionsBuilder::with_config`] takes it), without
+/// converting or validating the values.
+///
+/// The text and the names are read as [`ConnectionOptions::parse`] reads them (quoting,
+/// aliases, case) and fail with the same errors: an unknown name, a property written twice with
+/// different values (written twice with one value, it is listed once).
+///
+/// ```
+/// use datafusion_athena_config::{ConfigKey, parse_properties};
+/// let pairs = parse_properties("awsregion=IRELAND;WorkGroup='a;b';").unwrap();
+/// assert_eq!(
+///     pairs,
+///     [(ConfigKey::AwsRegion, "IRELAND".to_string()), (ConfigKey::WorkGroup, "a;b".to_string())]
+/// );
+/// ```
+///
+/// [`ConnectionOptionsBuilder::with_config`]: crate::ConnectionOptionsBuilder::with_config
+pub fn parse_properties(s: &str) -> Result<Vec<(ConfigKey, String)>> {
+    let mut keys = KeyResolver::default();
+    let mut properties = Vec::new();
+    for pair in tokenize(s, &is_secret_name)? {
+        if let Some(key) = keys.resolve(pair.key, &pair.value)? {
+            properties.push((key, pair.value));
+        }
+    }
+    Ok(properties)
+}
+
+/// Matches written names to keys, one pair after the other, remembering what came before.
+#[derive(Default)]
+struct KeyResolver {
+    /// The keys seen, with the name and value they were written with.
+    seen: HashMap<ConfigKey, (String, String)>,
+    /// The name written last.
+    previous: Option<String>,
+}
+
+impl KeyResolver {
+    /// The key of `written`, or `None` for a repetition with the same value (to skip); an
+    /// unknown name or a repetition with another value is an error.
+    fn resolve(&mut self, written: String, value: &str) -> Result<Option<ConfigKey>> {
+        let key = match ConfigKey::from_str(&written) {
+            Ok(key) => key,
+            Err(Error::UnknownKey { suggestion, .. })
+                if self.previous.as_deref().is_some_and(is_secret_name) =>
+            {
+                // Maybe the rest of a secret that holds an unquoted ';': never show it.
+                return Err(Error::UnquotedSeparator {
+                    after: self.previous.take().unwrap_or_default(),
+                    suggestion,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some((first, earlier)) = self.seen.get(&key) {
+            if earlier == value {
+                return Ok(None);
+            }
+            return Err(Error::DuplicateKey {
+                key: key.name().to_string(),
+                first: first.clone(),
+                second: written,
+                values: (!key.is_secret()).then(|| (earlier.clone(), value.to_string())),
+            });
+        }
+        self.seen.insert(key, (written.clone(), value.to_string()));
+        self.previous = Some(written);
+        Ok(Some(key))
+    }
+}
+
 impl FromStr for ConnectionOptions {
     type Err = Error;
 
@@ -531,5 +578,46 @@ mod tests {
                 suggestion: Some("IRELAND".into())
             }
         );
+    }
+
+    #[test]
+    fn properties_are_listed_as_written_with_their_keys() {
+        let got = parse_properties(
+            " region = IRELAND ;Schema=sales;SSOProperties='ApiToken=a;MFAType=OktaVerify;';\
+             Password=\"p;w\"\"d\";Database=sales;WorkGroup=a=b",
+        )
+        .unwrap();
+        let want = [
+            (ConfigKey::AwsRegion, "IRELAND"),
+            (ConfigKey::Database, "sales"),
+            (ConfigKey::SsoProperties, "ApiToken=a;MFAType=OktaVerify;"),
+            (ConfigKey::Password, "p;w\"d"),
+            (ConfigKey::WorkGroup, "a=b"),
+        ];
+        let want: Vec<(ConfigKey, String)> =
+            want.iter().map(|&(k, v)| (k, v.to_string())).collect();
+        assert_eq!(got, want);
+        // Values are not converted, so not checked.
+        assert_eq!(
+            parse_properties("QueryTimeout=soon").unwrap(),
+            [(ConfigKey::QueryTimeout, "soon".to_string())]
+        );
+    }
+
+    #[test]
+    fn properties_fail_as_parse_does() {
+        for bad in [
+            "Database=a;Schema=b",
+            "Databse=a",
+            "Password=p;w;Database=a",
+            "WorkGroup='open",
+        ] {
+            assert_eq!(
+                parse_properties(bad).map(|_| ()),
+                ConnectionOptions::parse_unvalidated(bad).map(|_| ()),
+                "{bad}"
+            );
+            assert!(parse_properties(bad).is_err(), "{bad}");
+        }
     }
 }

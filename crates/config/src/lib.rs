@@ -32,6 +32,7 @@ mod scheme;
 mod secret;
 mod validate;
 
+pub use apply::parse_properties;
 pub use builder::ConnectionOptionsBuilder;
 pub use env::CONNECTION_ENV;
 pub use error::{Error, Result};

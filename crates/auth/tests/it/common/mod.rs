@@ -1,11 +1,10 @@
 //! Shared test helpers: connection options, a moto STS server, a manual clock.
-#![allow(dead_code, unreachable_pub)]
 
-pub mod azure;
-pub mod idc;
-pub mod idp;
-pub mod imds;
-pub mod tls;
+pub(crate) mod azure;
+pub(crate) mod idc;
+pub(crate) mod idp;
+pub(crate) mod imds;
+pub(crate) mod tls;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -15,11 +14,11 @@ use std::time::{Duration, Instant};
 
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Region, Secret};
 
-pub const ACCESS_KEY: &str = "AKIATESTBASEKEY00001";
-pub const SECRET_KEY: &str = "base-secret-key-never-printed-0123456789";
+pub(crate) const ACCESS_KEY: &str = "AKIATESTBASEKEY00001";
+pub(crate) const SECRET_KEY: &str = "base-secret-key-never-printed-0123456789";
 
 /// Options with a region and, when given, an STS endpoint.
-pub fn opts(scheme: Option<AuthScheme>, sts: Option<&str>) -> ConnectionOptions {
+pub(crate) fn opts(scheme: Option<AuthScheme>, sts: Option<&str>) -> ConnectionOptions {
     let mut o = ConnectionOptions::default();
     o.region = Some(Region::parse("eu-west-1").expect("region"));
     o.auth.scheme = scheme;
@@ -28,7 +27,7 @@ pub fn opts(scheme: Option<AuthScheme>, sts: Option<&str>) -> ConnectionOptions 
 }
 
 /// Adds the base keys.
-pub fn with_keys(mut o: ConnectionOptions) -> ConnectionOptions {
+pub(crate) fn with_keys(mut o: ConnectionOptions) -> ConnectionOptions {
     o.auth.access_key = Some(ACCESS_KEY.into());
     o.auth.secret_key = Some(Secret::new(SECRET_KEY));
     o
@@ -40,7 +39,7 @@ pub fn with_keys(mut o: ConnectionOptions) -> ConnectionOptions {
 /// - `ATHENA_TEST_MOTO_URL`: use an already running moto server at this URL;
 /// - else `MOTO_SERVER_BIN` (default: `moto_server` on `PATH`) is started on a free 127.0.0.1
 ///   port, once per test binary, and stopped when the test binary exits.
-pub fn moto() -> Option<String> {
+pub(crate) fn moto() -> Option<String> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     let url = URL.get_or_init(start_moto).clone();
     if url.is_none() {
@@ -51,7 +50,7 @@ pub fn moto() -> Option<String> {
 
 /// Says why a test skips; with `ATHENA_TEST_REQUIRE_PEERS` set (scripts/test sets it, having
 /// installed the peers) a missing peer fails the test instead.
-pub fn skip(reason: &str) {
+pub(crate) fn skip(reason: &str) {
     if std::env::var_os("ATHENA_TEST_REQUIRE_PEERS").is_some() {
         panic!("{reason}, and ATHENA_TEST_REQUIRE_PEERS is set");
     }
@@ -69,7 +68,7 @@ fn start_moto() -> Option<String> {
 /// The URL of a MiniStack server (real Cognito SRP checks) for this test binary, or `None`
 /// with the reason printed. `ATHENA_TEST_MINISTACK_URL` uses a running one; else
 /// `MINISTACK_BIN` (default: `ministack` on `PATH`) is started on a free 127.0.0.1 port.
-pub fn ministack() -> Option<String> {
+pub(crate) fn ministack() -> Option<String> {
     static URL: OnceLock<Option<String>> = OnceLock::new();
     let url = URL
         .get_or_init(|| {
@@ -130,13 +129,44 @@ fn start_server(bin: &str, command: impl Fn(u16) -> String) -> Option<String> {
     None
 }
 
+/// For a test that needs its process to itself (it sets environment variables, or installs the
+/// global tracing subscriber): in the child process this starts, returns `true` and the test
+/// goes on; otherwise runs the test alone in that child (the same test binary, filtered to
+/// exactly this test), fails unless it passed there, and returns `false`.
+///
+/// `module` is the caller's `module_path!()`, `test` the name of its test function.
+pub(crate) fn in_own_process(module: &str, test: &str) -> bool {
+    const CHILD: &str = "ATHENA_TEST_OWN_PROCESS";
+    // libtest names a test by its path below the crate root.
+    let module = module.split_once("::").map_or("", |(_, m)| m);
+    let name = format!("{module}::{test}");
+    if std::env::var_os(CHILD).is_some_and(|v| v == name.as_str()) {
+        return true;
+    }
+    let out = Command::new(std::env::current_exe().expect("the test binary"))
+        .args([name.as_str(), "--exact", "--nocapture"])
+        .env(CHILD, &name)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run the test binary again");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    print!("{stdout}");
+    eprint!("{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "{name} failed in its own process");
+    assert!(
+        stdout.contains("test result: ok. 1 passed"),
+        "{name} did not run in its own process"
+    );
+    false
+}
+
 /// A fresh temporary directory.
-pub fn tempdir() -> tempfile::TempDir {
+pub(crate) fn tempdir() -> tempfile::TempDir {
     tempfile::tempdir().expect("tempdir")
 }
 
 /// `dir/name`.
-pub fn path_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
+pub(crate) fn path_in(dir: &tempfile::TempDir, name: &str) -> PathBuf {
     dir.path().join(name)
 }
 
@@ -149,7 +179,7 @@ fn on_path(bin: &str) -> bool {
 }
 
 /// The ARN moto's STS reports for `creds` (GetCallerIdentity signed with them).
-pub async fn caller_arn(sts: &str, creds: aws_credential_types::Credentials) -> String {
+pub(crate) async fn caller_arn(sts: &str, creds: aws_credential_types::Credentials) -> String {
     let conf = aws_sdk_sts::Config::builder()
         .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
         .region(aws_sdk_sts::config::Region::new("eu-west-1"))

@@ -4,16 +4,11 @@
 //! client secrets, client certificate keys) and issued ones (STS, Identity Center, DataZone).
 //! Also the errors and the Debug output of the providers.
 
-mod common;
-
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use common::idc::{self, DOMAIN, DOMAIN_SECRET, DOMAIN_TOKEN, ENVIRONMENT, EnvCreds, ISSUER};
-use common::idp::{self, OKTA_APP, PASSCODE, PASSWORD, ROLE_A};
-use common::{ACCESS_KEY, SECRET_KEY};
 use datafusion::arrow::array::{Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::physical_plan::common::collect;
@@ -21,6 +16,13 @@ use datafusion_athena_auth::{AuthContext, ManualClock, credentials_provider_with
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle};
 use datafusion_athena_scan::{AthenaRunner, QueryExecutor, QueryMetrics};
+
+use crate::common;
+use crate::common::idc::{
+    self, DOMAIN, DOMAIN_SECRET, DOMAIN_TOKEN, ENVIRONMENT, EnvCreds, ISSUER,
+};
+use crate::common::idp::{self, OKTA_APP, PASSCODE, PASSWORD, ROLE_A};
+use crate::common::{ACCESS_KEY, SECRET_KEY};
 
 const MFA_CODE: &str = "864209";
 const API_TOKEN: &str = "okta-api-token-123";
@@ -53,7 +55,7 @@ fn captured() -> Arc<Mutex<Vec<u8>>> {
             .without_time()
             .with_writer(move || writer.clone())
             .try_init()
-            .expect("the only subscriber of this test binary");
+            .expect("the only subscriber of this process");
         buf
     }))
 }
@@ -134,6 +136,13 @@ fn browser(env: &[(&str, &str)], clock: ManualClock) -> AuthContext {
 
 #[tokio::test]
 async fn no_secret_in_any_log_line_error_or_debug_output() {
+    // The subscriber is global: no other test may log into it.
+    if !common::in_own_process(
+        module_path!(),
+        "no_secret_in_any_log_line_error_or_debug_output",
+    ) {
+        return;
+    }
     let log = captured();
     tracing::info!("capture check");
     let emu = emulator().await;

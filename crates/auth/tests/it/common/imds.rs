@@ -12,12 +12,12 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, put};
 use datafusion_athena_auth::ManualClock;
 
-pub const ROLE_NAME: &str = "athena-ec2-role";
+pub(crate) const ROLE_NAME: &str = "athena-ec2-role";
 const TOKEN: &str = "imds-session-token-AQAEAbc";
 
 /// How the fixture answers the token PUT.
 #[derive(Debug, Clone, Copy)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// IMDSv2: token issued with the TTL header; metadata GETs without it get 401.
     V2,
     /// IMDSv1 only: the token PUT gets this status; GETs need no token.
@@ -37,21 +37,21 @@ struct Fixture {
 }
 
 /// A running fixture.
-pub struct Imds {
-    pub url: String,
-    pub token_puts: Arc<AtomicUsize>,
-    pub issued: Arc<AtomicUsize>,
-    pub seen_token_headers: Arc<Mutex<Vec<Option<String>>>>,
+pub(crate) struct Imds {
+    pub(crate) url: String,
+    pub(crate) token_puts: Arc<AtomicUsize>,
+    pub(crate) issued: Arc<AtomicUsize>,
+    pub(crate) seen_token_headers: Arc<Mutex<Vec<Option<String>>>>,
 }
 
 /// Starts the fixture. Credentials expire one hour after `clock`'s time at issue; each issue
 /// has a new access key id (`ASIAIMDS000n`).
-pub async fn start(mode: Mode, clock: ManualClock) -> Imds {
+pub(crate) async fn start(mode: Mode, clock: ManualClock) -> Imds {
     start_with_ttl(mode, clock, Duration::from_secs(3600)).await
 }
 
 /// [`start`] with credentials valid `ttl` after issue.
-pub async fn start_with_ttl(mode: Mode, clock: ManualClock, ttl: Duration) -> Imds {
+pub(crate) async fn start_with_ttl(mode: Mode, clock: ManualClock, ttl: Duration) -> Imds {
     let f = Fixture {
         mode,
         clock,

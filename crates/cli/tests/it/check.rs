@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_datafusion-athena");
+use crate::common::{BIN, text};
 
 /// Runs the binary with a clean environment plus `env`, and the given arguments.
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -21,10 +21,6 @@ fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
 
 fn check(connection: &str) -> Output {
     run(&["--connection", connection, "check"], &[])
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 // The five example connection strings of the seed (the CData connector's documentation),

@@ -17,20 +17,20 @@ use sha2::{Digest, Sha256};
 
 use super::idp::{PASSWORD, ROLE_A, USER, assertion};
 
-pub const TENANT: &str = "corp.onmicrosoft.com";
-pub const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
-pub const CLIENT_SECRET: &str = "azure-client-secret-value";
-pub const RESOURCE: &str = "https://signin.aws.amazon.com/saml";
+pub(crate) const TENANT: &str = "corp.onmicrosoft.com";
+pub(crate) const CLIENT_ID: &str = "11111111-2222-3333-4444-555555555555";
+pub(crate) const CLIENT_SECRET: &str = "azure-client-secret-value";
+pub(crate) const RESOURCE: &str = "https://signin.aws.amazon.com/saml";
 
 #[derive(Clone, Default)]
-pub struct Azure {
+pub(crate) struct Azure {
     /// code -> PKCE challenge.
     challenges: Arc<Mutex<HashMap<String, String>>>,
-    pub authorizations: Arc<Mutex<usize>>,
-    pub refreshes: Arc<Mutex<Vec<String>>>,
+    pub(crate) authorizations: Arc<Mutex<usize>>,
+    pub(crate) refreshes: Arc<Mutex<Vec<String>>>,
 }
 
-pub async fn start() -> (String, Azure) {
+pub(crate) async fn start() -> (String, Azure) {
     let az = Azure::default();
     let app = Router::new()
         .route("/{tenant}/oauth2/v2.0/authorize", get(authorize))

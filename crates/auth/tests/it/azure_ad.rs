@@ -2,16 +2,16 @@
 //! a real local callback (the "browser" is an HTTP client following the redirect), refresh with
 //! the stored refresh token, on-behalf-of exchange for SAML, password grant, and failures.
 
-mod common;
-
 use std::net::TcpListener;
 
 use aws_credential_types::provider::ProvideCredentials;
-use common::azure::{self, CLIENT_ID, CLIENT_SECRET, RESOURCE, TENANT};
-use common::idp::{PASSWORD, USER};
-use common::{moto, opts, path_in, tempdir};
 use datafusion_athena_auth::{AuthContext, Error, credentials_provider_with};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
+
+use crate::common;
+use crate::common::azure::{self, CLIENT_ID, CLIENT_SECRET, RESOURCE, TENANT};
+use crate::common::idp::{PASSWORD, USER};
+use crate::common::{moto, opts, path_in, tempdir};
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

@@ -1,11 +1,10 @@
 //! Static keys, temporary credentials, the default chain selection and the SdkConfig seam.
 
-mod common;
-
 use aws_credential_types::provider::ProvideCredentials;
-use common::{ACCESS_KEY, SECRET_KEY, opts, with_keys};
 use datafusion_athena_auth::{Error, credentials_provider, scheme_name, sdk_config};
 use datafusion_athena_config::{AuthScheme, Secret};
+
+use crate::common::{ACCESS_KEY, SECRET_KEY, opts, with_keys};
 
 #[tokio::test]
 async fn iam_user_keys_sign_as_given() {
@@ -126,7 +125,7 @@ async fn no_scheme_and_no_keys_selects_the_default_chain() {
     let o2 = opts(Some(AuthScheme::Default), None);
     assert_eq!(scheme_name(&o2), "Default");
     // Building the chain needs nothing; what it resolves to depends on the machine, so
-    // tests/default_chain.rs checks resolution in a process with a known environment.
+    // default_chain.rs checks resolution in a process with a known environment.
     credentials_provider(&o).await.unwrap();
     credentials_provider(&o2).await.unwrap();
 }

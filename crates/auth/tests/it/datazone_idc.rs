@@ -3,17 +3,17 @@
 //! reuse and refresh by an injected clock, and the failure answers (consent denied, a verifier
 //! that does not match, an expired token, no access to the environment, missing options).
 
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
-use common::idc::{self, DOMAIN, ENVIRONMENT, EnvCreds, ISSUER};
 use datafusion_athena_auth::{
     AuthContext, Error, ManualClock, credentials_provider_with, scheme_provider_with,
 };
 use datafusion_athena_config::{AuthScheme, ConnectionOptions};
+
+use crate::common;
+use crate::common::idc::{self, DOMAIN, ENVIRONMENT, EnvCreds, ISSUER};
 
 fn env_creds(n: usize) -> Vec<EnvCreds> {
     (1..=n)

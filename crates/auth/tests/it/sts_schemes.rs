@@ -1,17 +1,17 @@
 //! STS-backed schemes against moto's STS on 127.0.0.1: AwsMFA (with its CredentialsLocation
 //! cache), AwsIAMRoles (external id, MFA) and AwsWebIdentity (inline token, environment file).
 
-mod common;
-
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
-use common::{ACCESS_KEY, moto, opts, path_in, tempdir, with_keys};
 use datafusion_athena_auth::{
     AuthContext, Error, ManualClock, credentials_provider, credentials_provider_with,
     scheme_provider_with,
 };
 use datafusion_athena_config::{AuthScheme, Secret};
+
+use crate::common;
+use crate::common::{ACCESS_KEY, moto, opts, path_in, tempdir, with_keys};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/athena-reader";
 const MFA_DEVICE: &str = "arn:aws:iam::123456789012:mfa/alice";

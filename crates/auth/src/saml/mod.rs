@@ -1,6 +1,21 @@
 //! The SAML core every federated scheme shares: find the SAMLResponse, list the roles it
 //! offers, pick one by `AWSRoleARN` (`AWSPrincipalARN` overrides the provider), and exchange the
 //! assertion with STS AssumeRoleWithSAML (an unsigned call).
+//!
+//! The identity-provider logins that end in a SAMLResponse are its submodules: `adfs` (forms
+//! login), `adfs_integrated` (Windows Integrated Authentication over `kerberos`; both behind the
+//! cargo feature `kerberos`), `okta`, `ping` (PingFederate), `azure` (Azure AD), and `html`, the
+//! page reading they share.
+
+pub(crate) mod adfs;
+#[cfg(feature = "kerberos")]
+pub(crate) mod adfs_integrated;
+pub(crate) mod azure;
+pub(crate) mod html;
+#[cfg(feature = "kerberos")]
+pub(crate) mod kerberos;
+pub(crate) mod okta;
+pub(crate) mod ping;
 
 use std::fmt;
 
@@ -39,7 +54,7 @@ pub(crate) fn response_from_html(
     step: &'static str,
     html: &str,
 ) -> Result<String> {
-    crate::html::input_value(html, "SAMLResponse")
+    html::input_value(html, "SAMLResponse")
         .map(|v| v.split_whitespace().collect::<String>())
         .filter(|v| !v.is_empty())
         .ok_or_else(|| Error::Protocol {

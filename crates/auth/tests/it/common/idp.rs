@@ -12,17 +12,17 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-pub const USER: &str = "alice@corp.example";
-pub const PASSWORD: &str = "correct horse battery staple";
-pub const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/CorpIdP";
-pub const ROLE_A: &str = "arn:aws:iam::123456789012:role/AthenaAnalyst";
-pub const ROLE_B: &str = "arn:aws:iam::123456789012:role/AthenaAdmin";
-pub const OKTA_APP: &str = "/home/amazon_aws/0oa1abc/272";
-pub const PASSCODE: &str = "246810";
+pub(crate) const USER: &str = "alice@corp.example";
+pub(crate) const PASSWORD: &str = "correct horse battery staple";
+pub(crate) const PROVIDER: &str = "arn:aws:iam::123456789012:saml-provider/CorpIdP";
+pub(crate) const ROLE_A: &str = "arn:aws:iam::123456789012:role/AthenaAnalyst";
+pub(crate) const ROLE_B: &str = "arn:aws:iam::123456789012:role/AthenaAdmin";
+pub(crate) const OKTA_APP: &str = "/home/amazon_aws/0oa1abc/272";
+pub(crate) const PASSCODE: &str = "246810";
 
 /// A `saml:Assertion` offering `roles` (`role,provider` pairs). With `declare_ns` the saml
 /// prefix is declared on the assertion itself; without, an ancestor must declare it.
-pub fn assertion(roles: &[&str], declare_ns: bool) -> String {
+pub(crate) fn assertion(roles: &[&str], declare_ns: bool) -> String {
     let ns = if declare_ns {
         " xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\""
     } else {
@@ -38,7 +38,7 @@ pub fn assertion(roles: &[&str], declare_ns: bool) -> String {
 }
 
 /// The base64 `samlp:Response` around [`assertion`].
-pub fn response_b64(roles: &[&str]) -> String {
+pub(crate) fn response_b64(roles: &[&str]) -> String {
     STANDARD.encode(format!(
         "<samlp:Response xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"_r1\" Version=\"2.0\"><samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\"/></samlp:Status>{}</samlp:Response>",
         assertion(roles, true)
@@ -46,7 +46,7 @@ pub fn response_b64(roles: &[&str]) -> String {
 }
 
 /// The page an IdP posts to AWS: the SAMLResponse with `+` written as a character reference.
-pub fn saml_page(roles: &[&str]) -> Html<String> {
+pub(crate) fn saml_page(roles: &[&str]) -> Html<String> {
     let value = response_b64(roles).replace('+', "&#x2b;");
     Html(format!(
         "<html><body onload=\"document.forms[0].submit()\"><form method=\"POST\" name=\"hiddenform\" action=\"https://signin.aws.amazon.com:443/saml\"><input type=\"hidden\" name=\"SAMLResponse\" value=\"{value}\" /><noscript><input type=\"submit\" value=\"Submit\" /></noscript></form></body></html>"
@@ -63,7 +63,7 @@ fn roles_for(q: &HashMap<String, String>) -> Vec<&'static str> {
 }
 
 /// Starts every IdP fixture; returns the base URL.
-pub async fn start() -> String {
+pub(crate) async fn start() -> String {
     let app = Router::new()
         .route(
             "/adfs/ls/IdpInitiatedSignOn.aspx",
@@ -80,7 +80,7 @@ pub async fn start() -> String {
 }
 
 /// Only PingFederate's WS-Trust endpoint (`/idp/sts.wst`), to serve behind TLS.
-pub fn ping_router() -> Router {
+pub(crate) fn ping_router() -> Router {
     Router::new().route("/idp/sts.wst", post(ping_sts))
 }
 
@@ -198,7 +198,7 @@ async fn okta_authn(headers: HeaderMap, axum::Json(b): axum::Json<Value>) -> Res
 static PUSH_POLLS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// One-time codes the fixture "sent" (SMS or email challenges).
-pub static OTP_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+pub(crate) static OTP_SENT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 async fn okta_verify(
     axum::extract::Path(id): axum::extract::Path<String>,

@@ -3,12 +3,12 @@
 //! failures (no certificate, a certificate of another CA, an untrusted server, unusable
 //! certificate options), each naming the scheme, the step and the cause.
 
-mod common;
-
-use common::idp::{self, PASSWORD};
-use common::tls::{self, Pki};
 use datafusion_athena_auth::{AuthContext, Error, scheme_provider_with};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
+
+use crate::common;
+use crate::common::idp::{self, PASSWORD};
+use crate::common::tls::{self, Pki};
 
 const STEP: &str = "PingFederate: WS-Trust Issue (POST SSOLoginURL): ";
 

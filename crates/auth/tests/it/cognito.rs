@@ -1,12 +1,11 @@
 //! AwsCognitoBasic against moto's Cognito user pool and identity pool on 127.0.0.1.
 
-mod common;
-
 use aws_credential_types::provider::ProvideCredentials;
-use common::{ministack, moto, opts};
 use datafusion_athena_auth::{Error, credentials_provider};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
 use serde_json::{Value, json};
+
+use crate::common::{ministack, moto, opts};
 
 const PASSWORD: &str = "Corr3ct-Horse!";
 

@@ -21,42 +21,42 @@ use datafusion_athena_auth::ManualClock;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-pub const ISSUER: &str = "https://d-9067example.awsapps.com/start";
-pub const DOMAIN: &str = "dzd_4p9n6example";
-pub const ENVIRONMENT: &str = "6f6mvexample";
-pub const SCOPE: &str = "datazone:domain:access";
-pub const DOMAIN_KEY: &str = "ASIADZDOMAIN00000001";
-pub const DOMAIN_SECRET: &str = "datazone-domain-role-secret";
-pub const DOMAIN_TOKEN: &str = "datazone-domain-role-session-token";
+pub(crate) const ISSUER: &str = "https://d-9067example.awsapps.com/start";
+pub(crate) const DOMAIN: &str = "dzd_4p9n6example";
+pub(crate) const ENVIRONMENT: &str = "6f6mvexample";
+pub(crate) const SCOPE: &str = "datazone:domain:access";
+pub(crate) const DOMAIN_KEY: &str = "ASIADZDOMAIN00000001";
+pub(crate) const DOMAIN_SECRET: &str = "datazone-domain-role-secret";
+pub(crate) const DOMAIN_TOKEN: &str = "datazone-domain-role-session-token";
 
 /// The environment credentials the fixture hands out, in order (the last one repeats).
 #[derive(Clone, Debug)]
-pub struct EnvCreds {
-    pub key: String,
-    pub secret: String,
-    pub token: String,
+pub(crate) struct EnvCreds {
+    pub(crate) key: String,
+    pub(crate) secret: String,
+    pub(crate) token: String,
 }
 
 /// What the fixture has seen, and knobs for failure answers.
 #[derive(Default)]
-pub struct Seen {
-    pub registers: usize,
-    pub authorizes: usize,
-    pub code_grants: usize,
-    pub refresh_grants: usize,
-    pub redeems: usize,
-    pub env_calls: usize,
+pub(crate) struct Seen {
+    pub(crate) registers: usize,
+    pub(crate) authorizes: usize,
+    pub(crate) code_grants: usize,
+    pub(crate) refresh_grants: usize,
+    pub(crate) redeems: usize,
+    pub(crate) env_calls: usize,
     /// Environment credentials handed out.
-    pub env_issued: usize,
-    pub redirect_uris: Vec<String>,
+    pub(crate) env_issued: usize,
+    pub(crate) redirect_uris: Vec<String>,
     /// Consent is refused at /authorize.
-    pub deny_consent: bool,
+    pub(crate) deny_consent: bool,
     /// Access tokens are issued already expired (DataZone refuses them).
-    pub issue_expired_tokens: bool,
+    pub(crate) issue_expired_tokens: bool,
     /// Refresh tokens are refused.
-    pub revoke_refresh_tokens: bool,
+    pub(crate) revoke_refresh_tokens: bool,
     /// The user has no access to the environment.
-    pub no_environment_access: bool,
+    pub(crate) no_environment_access: bool,
 }
 
 struct Client {
@@ -84,21 +84,21 @@ struct Fx {
 }
 
 /// A running fixture.
-pub struct Idc {
+pub(crate) struct Idc {
     /// Base URL of both services.
-    pub url: String,
-    pub seen: Arc<Mutex<Seen>>,
+    pub(crate) url: String,
+    pub(crate) seen: Arc<Mutex<Seen>>,
 }
 
 impl Idc {
-    pub fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
+    pub(crate) fn seen(&self) -> std::sync::MutexGuard<'_, Seen> {
         self.seen.lock().unwrap()
     }
 }
 
 /// Starts the fixture; `env` are the environment credentials it hands out, dated by `clock`
 /// (valid one hour).
-pub async fn start(clock: ManualClock, env: Vec<EnvCreds>) -> Idc {
+pub(crate) async fn start(clock: ManualClock, env: Vec<EnvCreds>) -> Idc {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let fx = Fx {

@@ -7,10 +7,8 @@
 //!
 //! Needs the `kerberos` feature and MIT krb5's KDC tools (Debian: krb5-kdc, krb5-admin-server,
 //! krb5-user, libkrb5-dev); without the tools the test skips (fails under
-//! ATHENA_TEST_REQUIRE_PEERS).
-#![cfg(feature = "kerberos")]
-
-mod common;
+//! ATHENA_TEST_REQUIRE_PEERS). Runs in a process of its own: GSSAPI reads the environment this
+//! test sets.
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -28,8 +26,6 @@ use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::idp::{ROLE_A, saml_page};
-use common::{ACCESS_KEY, SECRET_KEY};
 use datafusion::arrow::array::{Int64Array, RecordBatch};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::physical_plan::common::collect;
@@ -37,6 +33,10 @@ use datafusion_athena_auth::{AuthContext, Error, credentials_provider_with};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions};
 use datafusion_athena_emulator::{Emulator, Service};
 use datafusion_athena_scan::{AthenaRunner, QueryExecutor, QueryMetrics};
+
+use crate::common;
+use crate::common::idp::{ROLE_A, saml_page};
+use crate::common::{ACCESS_KEY, SECRET_KEY};
 
 const REALM: &str = "ATHENA.TEST";
 const USER_PRINCIPAL: &str = "alice@ATHENA.TEST";
@@ -341,9 +341,15 @@ fn schema() -> SchemaRef {
 
 #[tokio::test]
 async fn kerberos_ticket_signs_in_then_query_and_failures() {
+    if !common::in_own_process(
+        module_path!(),
+        "kerberos_ticket_signs_in_then_query_and_failures",
+    ) {
+        return;
+    }
     let Some(kdc) = Kdc::start() else { return };
-    // GSSAPI in this process (our client and the fixture's acceptor) reads these. This test
-    // binary has this one test, and nothing else runs yet.
+    // GSSAPI in this process (our client and the fixture's acceptor) reads these. This process
+    // runs this one test, and nothing else runs yet.
     for (k, v) in kdc.env() {
         // SAFETY: set before any other thread of this test reads the environment.
         unsafe { std::env::set_var(k, v) };

@@ -4,9 +4,14 @@ use aws_credential_types::provider::ProvideCredentials;
 use datafusion_athena_auth::credentials_provider;
 use datafusion_athena_config::ConnectionOptions;
 
+use crate::common;
+
 #[tokio::test]
 async fn default_chain_reads_the_environment() {
-    // SAFETY: this test binary has exactly one test, so no other thread reads the environment.
+    if !common::in_own_process(module_path!(), "default_chain_reads_the_environment") {
+        return;
+    }
+    // SAFETY: this process runs this one test, so no other thread reads the environment.
     unsafe {
         std::env::set_var("AWS_ACCESS_KEY_ID", "AKIAFROMENVIRONMENT1");
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "secret-from-environment");

@@ -1,19 +1,18 @@
 //! AwsEC2Roles against an IMDS fixture on 127.0.0.1: IMDSv2, IMDSv1 fallback on 403/404/405,
 //! failures, AssumeRole on top (moto), and refresh before expiry with an injected clock.
 
-mod common;
-
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::ProvideCredentials;
-use common::imds::{self, Mode};
-use common::{moto, opts};
 use datafusion_athena_auth::{
     AuthContext, Error, ManualClock, credentials_provider_with, scheme_provider_with,
     sdk_config_with,
 };
 use datafusion_athena_config::{AuthScheme, ConnectionOptions};
+
+use crate::common::imds::{self, Mode};
+use crate::common::{moto, opts};
 
 fn ec2_opts(imds_url: &str) -> ConnectionOptions {
     let mut o = opts(Some(AuthScheme::AwsEc2Roles), None);

@@ -15,7 +15,7 @@ use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion_athena_emulator::{DEFAULT_ACCESS_KEY, DEFAULT_SECRET_KEY};
 use serde_json::Value;
 
-const BIN: &str = env!("CARGO_BIN_EXE_datafusion-athena");
+use crate::common::{BIN, text};
 
 /// A data directory `sales/orders/` (CSV) for the emulator, and a local Parquet file of colors
 /// outside it.
@@ -72,10 +72,6 @@ impl Fixture {
             .args(args);
         cmd.output().expect("run datafusion-athena")
     }
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn ok(out: &Output) -> String {

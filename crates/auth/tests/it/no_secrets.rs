@@ -1,14 +1,13 @@
 //! No secret (key, password, token, MFA code) appears in any error's Display or Debug, nor in
 //! the Debug output of providers: every failure path here is fed secrets and grepped.
 
-mod common;
-
-use common::idp::{self, OKTA_APP, USER};
-use common::{opts, path_in, tempdir};
 use datafusion_athena_auth::{
     AuthContext, credentials_provider, credentials_provider_with, scheme_provider_with,
 };
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
+
+use crate::common::idp::{self, OKTA_APP, USER};
+use crate::common::{opts, path_in, tempdir};
 
 const SECRETS: &[&str] = &[
     "SECRETKEY-wJalrXUtnFEMI-K7MDENG",

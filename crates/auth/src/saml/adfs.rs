@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use datafusion_athena_config::{ConnectionOptions, Secret};
 
 use crate::error::{Error, Result};
-use crate::html;
+use crate::saml::html;
 use crate::saml::{self, SamlLogin};
 
 const SCHEME: &str = "ADFS";

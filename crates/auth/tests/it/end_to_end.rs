@@ -5,16 +5,11 @@
 //! Also: refresh before expiry with an injected clock, and failures that name scheme, step
 //! and cause.
 
-mod common;
-
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, SystemTime};
 
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
-use common::idp::{self, OKTA_APP, PASSWORD, ROLE_A, USER};
-use common::imds::{self, Mode};
-use common::{ACCESS_KEY, SECRET_KEY, path_in, tempdir};
 use datafusion::arrow::array::{Int64Array, RecordBatch, StringArray};
 use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
 use datafusion::physical_plan::common::collect;
@@ -24,6 +19,11 @@ use datafusion_athena_auth::{
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, Service};
 use datafusion_athena_scan::{AthenaRunner, PollPolicy, QueryExecutor, QueryMetrics};
+
+use crate::common;
+use crate::common::idp::{self, OKTA_APP, PASSWORD, ROLE_A, USER};
+use crate::common::imds::{self, Mode};
+use crate::common::{ACCESS_KEY, SECRET_KEY, path_in, tempdir};
 
 const ROLE: &str = "arn:aws:iam::123456789012:role/athena-reader";
 const JWT: &str = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2ln";

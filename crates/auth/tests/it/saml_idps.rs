@@ -1,13 +1,13 @@
 //! ADFS, Okta and PingFederate against fixture IdPs on 127.0.0.1, then AssumeRoleWithSAML on
 //! moto's STS; and their failure answers (wrong password, MFA rejected / timed out, no role).
 
-mod common;
-
 use aws_credential_types::provider::ProvideCredentials;
-use common::idp::{self, OKTA_APP, PASSCODE, PASSWORD, ROLE_A, ROLE_B, USER};
-use common::{moto, opts};
 use datafusion_athena_auth::{Error, credentials_provider};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions, Secret};
+
+use crate::common;
+use crate::common::idp::{self, OKTA_APP, PASSCODE, PASSWORD, ROLE_A, ROLE_B, USER};
+use crate::common::{moto, opts};
 
 fn idp_opts(
     scheme: AuthScheme,

@@ -1,15 +1,14 @@
 //! AwsCredentialsFile: profiles from a given file, role chains through moto's STS, and
 //! `credential_source = Ec2InstanceMetadata` through our IMDS (with IMDSv1 fallback).
 
-mod common;
-
 use std::time::SystemTime;
 
 use aws_credential_types::provider::ProvideCredentials;
-use common::imds::{self, Mode};
-use common::{moto, opts, path_in, tempdir};
 use datafusion_athena_auth::{AuthContext, Error, ManualClock, credentials_provider_with};
 use datafusion_athena_config::{AuthScheme, ConnectionOptions};
+
+use crate::common::imds::{self, Mode};
+use crate::common::{moto, opts, path_in, tempdir};
 
 const FILE: &str = "\
 [default]

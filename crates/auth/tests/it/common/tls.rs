@@ -16,14 +16,15 @@ use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
 /// A CA and what it signed, as PEM files in a temporary directory.
-pub struct Pki {
-    pub dir: tempfile::TempDir,
+pub(crate) struct Pki {
+    /// Where the PEM files are; removed with the `Pki`.
+    _dir: tempfile::TempDir,
     /// The CA certificate (what clients trust: `AWS_CA_BUNDLE`).
-    pub ca_pem: PathBuf,
+    pub(crate) ca_pem: PathBuf,
     /// Client certificate + key of the CA (PEMKEY_FILE).
-    pub client_pem: PathBuf,
+    pub(crate) client_pem: PathBuf,
     /// Client certificate + key of another CA.
-    pub rogue_client_pem: PathBuf,
+    pub(crate) rogue_client_pem: PathBuf,
     server_chain: Vec<CertificateDer<'static>>,
     server_key: Vec<u8>,
     ca_der: CertificateDer<'static>,
@@ -57,7 +58,7 @@ fn leaf(
 }
 
 impl Pki {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ca = ca("datafusion-athena test CA");
         let rogue = ca_rogue();
@@ -88,7 +89,7 @@ impl Pki {
             ca_der: ca.der().clone(),
             server_chain: vec![server.der().clone()],
             server_key: server_key.serialize_der(),
-            dir,
+            _dir: dir,
             ca_pem,
             client_pem,
             rogue_client_pem,
@@ -96,7 +97,7 @@ impl Pki {
     }
 
     /// The text of the client certificate + key (PEMKEY_BLOB).
-    pub fn client_pem_text(&self) -> String {
+    pub(crate) fn client_pem_text(&self) -> String {
         std::fs::read_to_string(&self.client_pem).unwrap()
     }
 }
@@ -132,7 +133,7 @@ impl axum::serve::Listener for TlsListener {
 }
 
 /// Serves `app` over HTTPS on 127.0.0.1, requiring a client certificate of the PKI's CA.
-pub async fn serve(app: Router, pki: &Pki) -> String {
+pub(crate) async fn serve(app: Router, pki: &Pki) -> String {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(pki.ca_der.clone()).unwrap();

@@ -33,7 +33,7 @@ impl AdfsIntegrated {
                 .user_agent(WIA_USER_AGENT)
                 .build()
                 .map_err(|e| Error::call(SCHEME, "build the HTTP client", e))?,
-            url: crate::adfs::sign_on_url(SCHEME, opts)?,
+            url: saml::adfs::sign_on_url(SCHEME, opts)?,
         })
     }
 }
@@ -62,7 +62,7 @@ impl SamlLogin for AdfsIntegrated {
             let host = wia_url.host_str().unwrap_or_default().to_string();
             let service = format!("HTTP@{host}");
             let token = tokio::task::spawn_blocking(move || {
-                crate::kerberos::negotiate_token(&service)
+                saml::kerberos::negotiate_token(&service)
             })
             .await
             .map_err(|e| Error::call(SCHEME, TICKET, e))?
@@ -112,7 +112,7 @@ impl SamlLogin for AdfsIntegrated {
         if let Ok(r) = saml::response_from_html(SCHEME, NEGOTIATE, &page) {
             return Ok(r);
         }
-        if crate::html::forms(&page)
+        if saml::html::forms(&page)
             .iter()
             .any(|f| f.inputs.iter().any(|i| i.kind == "password"))
         {
