@@ -6,6 +6,7 @@ mod dialect;
 mod error;
 mod exec;
 mod federation;
+mod int_range;
 mod key_filter;
 mod lifecycle;
 mod metrics;

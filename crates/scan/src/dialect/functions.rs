@@ -16,6 +16,7 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{Expr, ExprSchemable};
 use datafusion::sql::sqlparser::ast::{
     self, DateTimeField, ExtractSyntax, Function, FunctionArg, FunctionArgExpr,
@@ -23,6 +24,7 @@ use datafusion::sql::sqlparser::ast::{
 };
 use datafusion::sql::unparser::Unparser;
 
+use crate::int_range::cannot_overflow;
 use crate::type_class::{is_float, is_number, is_string};
 
 /// The DataFusion function names pushed to Athena, with the Trino SQL each becomes.
@@ -133,9 +135,14 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
         // abs of the smallest integer overflows: Trino fails where DataFusion may not.
         "abs" => {
             arity(args.len() == 1)?;
+            require(is_number(&types[0]), name)?;
+            let call = Expr::ScalarFunction(ScalarFunction::new_udf(
+                datafusion::functions::math::abs(),
+                args.to_vec(),
+            ));
             require(
-                is_number(&types[0]) && !types[0].is_integer(),
-                "abs of an integer",
+                !types[0].is_integer() || cannot_overflow(&call, schema),
+                "abs of an integer that may be the smallest of its type",
             )
         }
         "ceil" | "floor" | "ln" | "log10" | "exp" => {

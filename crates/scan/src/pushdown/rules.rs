@@ -8,6 +8,7 @@ use datafusion::logical_expr::{Between, BinaryExpr, Case, Cast, Expr, Operator};
 use super::float_bounds::FloatBounds;
 use super::{Check, NotPushable, not_pushed, type_of};
 use crate::dialect::{check_function, is_portable_regex, literal_to_sql, quote_identifier};
+use crate::int_range::cannot_overflow;
 use crate::type_class::{is_float, is_number, is_signed_int, is_string};
 
 pub(super) fn check(expr: &Expr, schema: &DFSchema) -> Check {
@@ -48,7 +49,7 @@ pub(super) fn check(expr: &Expr, schema: &DFSchema) -> Check {
             if !is_number(&t) {
                 return not_pushed(format!("negation of {t}"));
             }
-            if t.is_integer() && !matches!(**e, Expr::Literal(..)) {
+            if t.is_integer() && !cannot_overflow(expr, schema) {
                 return not_pushed(INTEGER_OVERFLOW);
             }
             check(e, schema)
@@ -112,11 +113,11 @@ pub(super) fn check(expr: &Expr, schema: &DFSchema) -> Check {
     }
 }
 
-/// Why integer `+ - *` and negation stay local: on overflow DataFusion wraps around where
-/// Trino fails the query (`NUMERIC_VALUE_OUT_OF_RANGE`), so pushing them could turn an answer
-/// into an Athena error.
+/// Why integer `+ - *` and negation that could overflow stay local: on overflow DataFusion
+/// wraps around where Trino fails the query (`NUMERIC_VALUE_OUT_OF_RANGE`), so pushing them
+/// could turn an answer into an Athena error.
 const INTEGER_OVERFLOW: &str =
-    "integer arithmetic (DataFusion wraps around on overflow, Trino fails the query)";
+    "integer arithmetic that may overflow (DataFusion wraps around, Trino fails the query)";
 
 pub(super) fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
     let BinaryExpr { left, op, right } = b;
@@ -149,9 +150,8 @@ pub(super) fn check_binary(b: &BinaryExpr, schema: &DFSchema) -> Check {
             if !(is_number(&lt) && is_number(&rt)) {
                 return not_pushed(format!("{op} on {lt} and {rt}"));
             }
-            let literals =
-                matches!(**left, Expr::Literal(..)) && matches!(**right, Expr::Literal(..));
-            if lt.is_integer() && rt.is_integer() && !literals {
+            let whole = Expr::BinaryExpr(b.clone());
+            if lt.is_integer() && rt.is_integer() && !cannot_overflow(&whole, schema) {
                 return not_pushed(INTEGER_OVERFLOW);
             }
         }

@@ -40,9 +40,12 @@ async fn pushdown_returns_the_same_rows_as_local_filtering() {
         share * 100.0
     );
     println!("kept local: {:#?}", report.not_exact);
-    // Each filter kept local has a stated semantic difference (see the pushdown module).
+    // Each filter kept local has a stated semantic difference (see the pushdown module). The
+    // share was 0.9 until running the SQL on Trino showed that `-i32`, `big - 1` (integer
+    // overflow: Trino fails, DataFusion wraps) and `lower`/`upper` of text (per code point in
+    // Trino) must stay local.
     assert!(
-        share >= 0.9,
+        share >= 0.85,
         "Exact share {share:.3}; kept local: {:#?}",
         report.not_exact
     );
