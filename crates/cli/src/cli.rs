@@ -25,8 +25,31 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) emulator: Option<PathBuf>,
 
+    /// The SQL engine of the --emulator: datafusion (in process) or trino (needs
+    /// `scripts/trino install`, or ATHENA_TRINO_URL naming a running Trino server).
+    #[arg(long, global = true, value_enum, default_value_t = EngineArg::Datafusion, value_name = "ENGINE")]
+    pub(crate) emulator_engine: EngineArg,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// The emulator's SQL engine, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// DataFusion, in process.
+    Datafusion,
+    /// Trino, the engine Athena runs.
+    Trino,
+}
+
+impl From<EngineArg> for datafusion_athena_emulator::Engine {
+    fn from(engine: EngineArg) -> Self {
+        match engine {
+            EngineArg::Datafusion => Self::DataFusion,
+            EngineArg::Trino => Self::Trino,
+        }
+    }
 }
 
 /// The subcommands.
@@ -91,6 +114,7 @@ mod tests {
         Cli {
             connection: connection.map(str::to_string),
             emulator: None,
+            emulator_engine: EngineArg::Datafusion,
             command: Command::Check(check::Args {}),
         }
     }
