@@ -177,6 +177,8 @@ impl TrinoServer {
                 etc.join("log.properties").display()
             ))
             .arg("io.trino.server.TrinoServer")
+            // Trino keeps its working files (var/) in its current directory.
+            .current_dir(dir.path())
             .stdin(Stdio::piped())
             .stdout(log)
             .stderr(log_err);
