@@ -5,3 +5,4 @@
 pub mod compare;
 pub mod data;
 pub mod queries;
+pub mod session;

@@ -46,4 +46,4 @@ pub use error::{Error, Result};
 pub use faults::{Faults, ThrottleKind};
 pub use log::{RequestRecord, Service};
 pub use sql_dump::{SQL_DUMP_ENV, dump_sql};
-pub use trino::{Engine, TRINO_URL_ENV, TRINO_VERSION, TrinoServer};
+pub use trino::{Engine, TRINO_URL_ENV, TRINO_VERSION, TrinoServer, shared_trino_url};

@@ -30,6 +30,31 @@ use convert::{Cell, ColumnBuilder, TrinoType, parse_signature};
 /// Trino engine to use instead of starting its own.
 pub const TRINO_URL_ENV: &str = "ATHENA_TRINO_URL";
 
+/// The URL of one Trino server shared by everything in this process: `ATHENA_TRINO_URL` if
+/// set, else a server started on first use (from `scripts/trino install`'s installation, or
+/// `TRINO_HOME`) that stops when the process exits. Tests share it so that they pay Trino's
+/// start-up (tens of seconds) once.
+pub async fn shared_trino_url() -> Result<String> {
+    static SHARED: tokio::sync::OnceCell<std::result::Result<String, String>> =
+        tokio::sync::OnceCell::const_new();
+    static SERVER: std::sync::OnceLock<TrinoServer> = std::sync::OnceLock::new();
+    let url = SHARED
+        .get_or_init(|| async {
+            if let Ok(url) = std::env::var(TRINO_URL_ENV)
+                && !url.is_empty()
+            {
+                return Ok(url);
+            }
+            let server = TrinoServer::start().await.map_err(|e| e.to_string())?;
+            let url = server.url().to_owned();
+            // Kept for the life of the process; its guard shell stops it when the process ends.
+            let _ = SERVER.set(server);
+            Ok(url)
+        })
+        .await;
+    url.clone().map_err(Error::trino)
+}
+
 /// The SQL engine that runs the emulator's queries.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]

@@ -7,7 +7,7 @@
 //! it), when they fail.
 
 use std::path::Path;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use aws_sdk_athena::types::{QueryExecution, QueryExecutionContext, QueryExecutionState};
 use datafusion::arrow::array::{
@@ -18,34 +18,15 @@ use datafusion::arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use datafusion::arrow::record_batch::RecordBatch;
 use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use datafusion_athena_emulator::{Emulator, EmulatorHandle, Engine, TRINO_URL_ENV, TrinoServer};
+use datafusion_athena_emulator::{Emulator, EmulatorHandle, Engine, shared_trino_url};
 
 use crate::common::{AK, SK, all_rows, athena, people, state, strings, wait};
 
-static SERVER: OnceLock<TrinoServer> = OnceLock::new();
-static URL: tokio::sync::OnceCell<Result<String, String>> = tokio::sync::OnceCell::const_new();
-
 /// The shared server's URL, or why there is none.
 async fn trino_url() -> Option<String> {
-    let url = URL
-        .get_or_init(|| async {
-            if let Ok(url) = std::env::var(TRINO_URL_ENV)
-                && !url.is_empty()
-            {
-                return Ok(url);
-            }
-            match TrinoServer::start().await {
-                Ok(server) => {
-                    let url = server.url().to_owned();
-                    let _ = SERVER.set(server);
-                    Ok(url)
-                }
-                Err(e) => Err(e.to_string()),
-            }
-        })
-        .await;
+    let url = shared_trino_url().await;
     match url {
-        Ok(url) => Some(url.clone()),
+        Ok(url) => Some(url),
         Err(reason) => {
             assert!(
                 std::env::var_os("ATHENA_TEST_REQUIRE_PEERS").is_none(),
