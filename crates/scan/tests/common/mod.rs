@@ -3,6 +3,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use datafusion::arrow::array::{
     ArrayRef, BinaryArray, BooleanArray, Date32Array, Decimal128Array, Float32Array, Float64Array,
@@ -19,7 +20,10 @@ use datafusion::execution::SendableRecordBatchStream;
 use datafusion::physical_plan::displayable;
 use datafusion::physical_plan::stream::RecordBatchStreamAdapter;
 use datafusion::prelude::SessionContext;
-use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor, QueryMetrics};
+use datafusion_athena_config::ConnectionOptions;
+use datafusion_athena_scan::{
+    AthenaRunner, AthenaTable, AthenaTableName, PollPolicy, QueryExecutor, QueryMetrics,
+};
 use futures::TryStreamExt;
 
 /// Catalog, database and table of the stand-in table: exact case, with a space.
@@ -503,6 +507,47 @@ pub async fn compare_corpus(
         report.statements.extend(sent_local);
     }
     report
+}
+
+/// The corpus against an emulator (its engine runs the pushed SQL) through the Athena runner:
+/// `SELECT * FROM corpus.events WHERE <filter>` with pushdown on versus off. Returns the report
+/// and the number of filters.
+pub async fn emulator_corpus(
+    emu: &datafusion_athena_emulator::EmulatorHandle,
+) -> (CorpusReport, usize) {
+    let batch = corpus_batch_lowercase();
+    let schema = batch.schema();
+    emu.register_batches("corpus", "events", Arc::clone(&schema), vec![batch])
+        .expect("register");
+    let options: ConnectionOptions = emu.connection_string().parse().expect("options");
+    let runner = AthenaRunner::new(&options)
+        .await
+        .expect("runner")
+        .with_poll_policy(PollPolicy {
+            initial: Duration::from_millis(5),
+            factor: 1.5,
+            max: Duration::from_millis(50),
+        });
+    let recorder = Recorder::new(Arc::new(runner) as Arc<dyn QueryExecutor>);
+    let name = AthenaTableName::new("corpus", "events");
+    let pushed = client_for(
+        Arc::clone(&recorder) as Arc<dyn QueryExecutor>,
+        name.clone(),
+        Arc::clone(&schema),
+        true,
+    );
+    let local = client_for(
+        Arc::clone(&recorder) as Arc<dyn QueryExecutor>,
+        name,
+        Arc::clone(&schema),
+        false,
+    );
+    let filters: Vec<String> = CORPUS
+        .iter()
+        .map(|f| f.replace("\"Upper Name\"", "\"upper name\""))
+        .collect();
+    let report = compare_corpus(&pushed, &local, &|| recorder.take_statements(), &filters).await;
+    (report, filters.len())
 }
 
 /// Filters over the corpus table `t`, in DataFusion SQL.
