@@ -10,11 +10,12 @@ mod tpch_support;
 
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
-use datafusion_athena_emulator::{Emulator, EmulatorHandle, Engine, dump_sql, shared_trino_url};
+use datafusion_athena_emulator::{Emulator, Engine, dump_sql};
 use tpch_support::compare::{Cell, same_rows, sorted_rows};
 use tpch_support::data::{DATABASE, generate, local_session};
 use tpch_support::queries::{QUERIES, WINDOW_QUERIES};
 use tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
+use tpch_support::trino::{check_known, sent_sql, trino_url};
 
 /// Queries whose federated answer on Trino differs from DataFusion's, and why. The test fails
 /// when another query differs, and when one of these stops differing (the list must shrink as
@@ -23,27 +24,6 @@ const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 
 /// Scale factor of the generated data (lineitem: about 60,000 rows).
 const SCALE_FACTOR: f64 = 0.01;
-
-async fn trino_url() -> Option<String> {
-    match shared_trino_url().await {
-        Ok(url) => Some(url),
-        Err(reason) => {
-            assert!(
-                std::env::var_os("ATHENA_TEST_REQUIRE_PEERS").is_none(),
-                "no Trino ({reason}), and ATHENA_TEST_REQUIRE_PEERS is set"
-            );
-            eprintln!("skipping the Trino TPC-H test: {reason}");
-            None
-        }
-    }
-}
-
-fn sent_sql(emu: &EmulatorHandle) -> Vec<String> {
-    emu.request_log()
-        .into_iter()
-        .filter_map(|r| r.sql)
-        .collect()
-}
 
 async fn federated(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, String> {
     ctx.sql(sql)
@@ -94,7 +74,9 @@ fn tpch_and_window_queries_on_trino_answer_as_datafusion() {
 }
 
 async fn tpch_on_trino() {
-    let Some(url) = trino_url().await else { return };
+    let Some(url) = trino_url("the Trino TPC-H test").await else {
+        return;
+    };
     let dir = tempfile::tempdir().expect("tempdir");
     generate(dir.path(), SCALE_FACTOR);
     let emu = Emulator::builder()
@@ -140,18 +122,5 @@ async fn tpch_on_trino() {
     dump_sql(&all_sent).expect("ATHENA_SQL_DUMP");
     emu.shutdown().await;
     println!("{}", report.join("\n"));
-    let unexpected: Vec<&String> = differing
-        .iter()
-        .filter(|l| !KNOWN_DISAGREEMENTS.iter().any(|(k, _)| k == l))
-        .collect();
-    let agreeing: Vec<&str> = KNOWN_DISAGREEMENTS
-        .iter()
-        .map(|(k, _)| *k)
-        .filter(|k| !differing.iter().any(|l| l == k))
-        .collect();
-    assert!(
-        unexpected.is_empty() && agreeing.is_empty(),
-        "differ on Trino and not listed: {unexpected:?}; listed but agree now: {agreeing:?}\n{}",
-        report.join("\n")
-    );
+    check_known(&differing, KNOWN_DISAGREEMENTS, &report);
 }

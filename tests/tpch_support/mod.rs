@@ -6,3 +6,4 @@ pub mod compare;
 pub mod data;
 pub mod queries;
 pub mod session;
+pub mod trino;
