@@ -19,7 +19,7 @@ use datafusion_athena::scan::{AthenaExec, FEDERATED_TABLE};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, dump_sql};
 use tpch_support::compare::{athena_csv_bytes, same_rows, sorted_rows};
 use tpch_support::data::{DATABASE, generate, local_session};
-use tpch_support::queries::{QUERIES, WINDOW_QUERIES};
+use tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
 use tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
 
 /// Scale factor of the generated data (lineitem: about 60,000 rows).
@@ -274,22 +274,7 @@ fn scalar_subquery_parameters_behave_like_datafusion() {
 async fn parameters() {
     let (_dir, emu, local) = tpch_setup().await;
     let on = athena_session(&emu, true).await;
-    for sql in [
-        // No rows: NULL, so no customer qualifies.
-        "SELECT count(*) FROM customer \
-         WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_custkey < 0)",
-        // A decimal average (truncated by DataFusion); a bigint (a decimal cast to bigint,
-        // which Trino rounds), a date and a string behind ILIKE (not in Trino).
-        "SELECT c_mktsegment, count(*) AS n FROM customer \
-         WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_nationkey = 3) \
-         GROUP BY c_mktsegment",
-        "SELECT count(*) FROM customer \
-         WHERE c_custkey < (SELECT CAST(max(c_acctbal) AS BIGINT) FROM customer)",
-        "SELECT count(*) FROM orders \
-         WHERE o_orderdate = (SELECT max(o_orderdate) FROM orders WHERE o_comment ILIKE '%FINAL%')",
-        "SELECT n_name, count(*) FROM nation \
-         WHERE n_name >= (SELECT min(r_name) FROM region WHERE r_name ILIKE 'a%') GROUP BY n_name",
-    ] {
+    for sql in PARAMETER_QUERIES {
         let expected = datafusion_answer(&local, sql).await;
         let pushed = run(&on, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         assert!(

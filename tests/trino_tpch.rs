@@ -1,6 +1,7 @@
-//! TPC-H's 22 queries and the window queries through `register_athena` with federation on,
-//! against the emulator with its Trino engine (the engine Athena runs): each answer must equal
-//! DataFusion's own over the same Parquet files with no Athena at all.
+//! TPC-H's 22 queries (federation on and off), the window queries and the scalar-subquery
+//! parameter queries through `register_athena`, against the emulator with its Trino engine (the
+//! engine Athena runs): each answer must equal DataFusion's own over the same Parquet files with
+//! no Athena at all.
 //!
 //! Needs Trino (`scripts/trino install`; `ATHENA_TRINO_URL` names a running server). Without
 //! it the test says so and passes, unless `ATHENA_TEST_REQUIRE_PEERS` is set (scripts/test and
@@ -13,7 +14,7 @@ use datafusion::prelude::SessionContext;
 use datafusion_athena_emulator::{Emulator, Engine, dump_sql};
 use tpch_support::compare::{Cell, same_rows, sorted_rows};
 use tpch_support::data::{DATABASE, generate, local_session};
-use tpch_support::queries::{QUERIES, WINDOW_QUERIES};
+use tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
 use tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
 use tpch_support::trino::{check_known, sent_sql, trino_url};
 
@@ -25,7 +26,7 @@ const KNOWN_DISAGREEMENTS: &[(&str, &str)] = &[];
 /// Scale factor of the generated data (lineitem: about 60,000 rows).
 const SCALE_FACTOR: f64 = 0.01;
 
-async fn federated(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, String> {
+async fn run(ctx: &SessionContext, sql: &str) -> Result<Vec<RecordBatch>, String> {
     ctx.sql(sql)
         .await
         .map_err(|e| format!("planning: {e}"))?
@@ -89,7 +90,8 @@ async fn tpch_on_trino() {
         .expect("emulator with the Trino engine");
     let local = local_session(dir.path()).await;
     let on = athena_session(&emu, true).await;
-    let queries = QUERIES
+    let off = athena_session(&emu, false).await;
+    let federated = QUERIES
         .iter()
         .map(|(n, sql)| (format!("Q{n}"), *sql))
         .chain(
@@ -97,14 +99,27 @@ async fn tpch_on_trino() {
                 .iter()
                 .enumerate()
                 .map(|(i, sql)| (format!("W{}", i + 1), *sql)),
-        );
+        )
+        .chain(
+            PARAMETER_QUERIES
+                .iter()
+                .enumerate()
+                .map(|(i, sql)| (format!("P{}", i + 1), *sql)),
+        )
+        .map(|(label, sql)| (label, sql, &on));
+    // Federation off: scans with their filters, projections and limits pushed; joins and
+    // aggregates local.
+    let scans = QUERIES
+        .iter()
+        .map(|(n, sql)| (format!("Q{n} (federation off)"), *sql, &off));
+    let queries = federated.chain(scans);
     let mut differing = Vec::new();
     let mut report = Vec::new();
     let mut all_sent = Vec::new();
-    for (label, sql) in queries {
+    for (label, sql, ctx) in queries {
         let expected = datafusion_answer(&local, sql).await;
         emu.clear_request_log();
-        let answer = federated(&on, sql).await;
+        let answer = run(ctx, sql).await;
         let sent = sent_sql(&emu);
         let problem = match answer {
             Err(e) => Some(format!("failed: {e}")),

@@ -386,3 +386,22 @@ pub const WINDOW_QUERIES: &[&str] = &[
          row_number() OVER (PARTITION BY c_nationkey ORDER BY c_acctbal DESC, c_custkey) AS rn \
        FROM customer) AS ranked WHERE rn <= 2",
 ];
+
+/// Queries with scalar subqueries computed before the statement is sent (their values reach
+/// Athena as typed literals).
+pub const PARAMETER_QUERIES: &[&str] = &[
+    // No rows: NULL, so no customer qualifies.
+    "SELECT count(*) FROM customer \
+     WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_custkey < 0)",
+    // A decimal average (truncated by DataFusion); a bigint (a decimal cast to bigint,
+    // which Trino rounds), a date and a string behind ILIKE (not in Trino).
+    "SELECT c_mktsegment, count(*) AS n FROM customer \
+     WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_nationkey = 3) \
+     GROUP BY c_mktsegment",
+    "SELECT count(*) FROM customer \
+     WHERE c_custkey < (SELECT CAST(max(c_acctbal) AS BIGINT) FROM customer)",
+    "SELECT count(*) FROM orders \
+     WHERE o_orderdate = (SELECT max(o_orderdate) FROM orders WHERE o_comment ILIKE '%FINAL%')",
+    "SELECT n_name, count(*) FROM nation \
+     WHERE n_name >= (SELECT min(r_name) FROM region WHERE r_name ILIKE 'a%') GROUP BY n_name",
+];

@@ -140,6 +140,31 @@ mod tests {
     }
 
     #[test]
+    fn the_emulator_engine_is_chosen_on_the_command_line() {
+        let parsed = Cli::try_parse_from([
+            "datafusion-athena",
+            "--emulator",
+            "data",
+            "--emulator-engine",
+            "trino",
+            "check",
+        ])
+        .unwrap();
+        assert_eq!(parsed.emulator_engine, EngineArg::Trino);
+        assert_eq!(
+            datafusion_athena_emulator::Engine::from(parsed.emulator_engine),
+            datafusion_athena_emulator::Engine::Trino
+        );
+        let default = Cli::try_parse_from(["datafusion-athena", "check"]).unwrap();
+        assert_eq!(default.emulator_engine, EngineArg::Datafusion);
+        let err =
+            Cli::try_parse_from(["datafusion-athena", "--emulator-engine", "presto", "check"])
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("presto") && err.contains("trino"), "{err}");
+    }
+
+    #[test]
     fn bad_user_value_is_an_error_naming_the_property() {
         let err = cli(Some("ResultFetcher=Sideways"))
             .connection_options_over(BASE)
