@@ -17,9 +17,10 @@ use datafusion_athena::ConnectionOptions;
 use datafusion_athena::catalog::AthenaCatalogBuilder;
 use datafusion_athena::scan::{AthenaExec, FEDERATED_TABLE};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, dump_sql};
-use tpch_support::compare::{Cell, athena_csv_bytes, same_rows, sorted_rows};
+use tpch_support::compare::{athena_csv_bytes, same_rows, sorted_rows};
 use tpch_support::data::{DATABASE, generate, local_session};
-use tpch_support::queries::QUERIES;
+use tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
+use tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
 
 /// Scale factor of the generated data (lineitem: about 60,000 rows).
 const SCALE_FACTOR: f64 = 0.01;
@@ -32,18 +33,6 @@ const PARTLY_LOCAL: &[(u32, &str)] = &[(
      Arrow computes as round(v * 1e15) in doubles and Trino rounds exactly; the join and its \
      comparison stay local, the aggregates run in Athena (1.07x of the result)",
 )];
-
-/// DataFusion's own answer to `sql` over the Parquet files, rows sorted.
-async fn datafusion_answer(local: &SessionContext, sql: &str) -> Vec<Vec<Cell>> {
-    let batches = local
-        .sql(sql)
-        .await
-        .expect("local")
-        .collect()
-        .await
-        .expect("local run");
-    sorted_rows(&batches)
-}
 
 /// Every statement the emulator received.
 fn sent_sql(emu: &EmulatorHandle) -> Vec<String> {
@@ -119,36 +108,6 @@ async fn run(ctx: &SessionContext, sql: &str) -> Result<Run, String> {
         statements,
         plan: logical.display_indent().to_string(),
     })
-}
-
-async fn athena_session(emu: &EmulatorHandle, federation: bool) -> SessionContext {
-    let ctx = SessionContext::new();
-    let opts: ConnectionOptions = emu.connection_string().parse().expect("options");
-    AthenaCatalogBuilder::new(opts)
-        .with_federation(federation)
-        .register(&ctx)
-        .await
-        .expect("register_athena");
-    ctx
-}
-
-/// Runs `test` on a runtime whose threads have the stack that planning the larger queries in a
-/// debug build needs (more than a test thread has).
-fn on_big_stacks<F: Future<Output = ()> + 'static>(test: fn() -> F) {
-    std::thread::Builder::new()
-        .stack_size(64 << 20)
-        .spawn(move || {
-            tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .thread_stack_size(32 << 20)
-                .enable_all()
-                .build()
-                .expect("runtime")
-                .block_on(test())
-        })
-        .expect("spawn")
-        .join()
-        .expect("test thread");
 }
 
 /// The generated TPC-H tables (kept while the emulator serves them), the emulator, and
@@ -272,38 +231,6 @@ async fn tpch() {
     assert!(only.is_none(), "TPCH_ONLY ran only some of the queries");
 }
 
-/// Window functions over the TPC-H tables: each query runs whole inside Athena and answers as
-/// DataFusion does over the same Parquet files.
-const WINDOW_QUERIES: &[&str] = &[
-    "SELECT o_custkey, o_orderkey, \
-       rank() OVER (PARTITION BY o_custkey ORDER BY o_totalprice DESC, o_orderkey) AS r, \
-       dense_rank() OVER (ORDER BY o_orderpriority) AS d \
-     FROM orders WHERE o_custkey < 100",
-    "SELECT l_orderkey, l_linenumber, \
-       sum(l_quantity) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS running, \
-       avg(l_linenumber) OVER (PARTITION BY l_orderkey) AS mean_line, \
-       lag(l_extendedprice) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev, \
-       lead(l_shipdate, 2) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS later, \
-       lag(l_quantity, 1, 0) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev_qty, \
-       lead(l_comment, 1, 'none') OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS next_c, \
-       lag(l_linenumber, 2, -1) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS back2, \
-       lead(l_shipdate, 1, NULL) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS next_d, \
-       row_number() OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS rn \
-     FROM lineitem WHERE l_orderkey < 2000",
-    "SELECT n_regionkey, n_name, count(*) OVER (PARTITION BY n_regionkey) AS c, \
-       first_value(n_name) OVER (PARTITION BY n_regionkey ORDER BY n_name \
-         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS f, \
-       max(n_nationkey) OVER (ORDER BY n_nationkey ROWS BETWEEN 1 PRECEDING AND 2 FOLLOWING) AS m, \
-       ntile(4) OVER (ORDER BY n_nationkey) AS t, \
-       percent_rank() OVER (ORDER BY n_nationkey) AS pr, \
-       cume_dist() OVER (ORDER BY n_regionkey) AS cd \
-     FROM nation",
-    "SELECT c_nationkey, c_custkey, rn FROM ( \
-       SELECT c_nationkey, c_custkey, \
-         row_number() OVER (PARTITION BY c_nationkey ORDER BY c_acctbal DESC, c_custkey) AS rn \
-       FROM customer) AS ranked WHERE rn <= 2",
-];
-
 #[test]
 fn window_functions_run_in_athena_with_datafusions_answers() {
     on_big_stacks(windows);
@@ -347,22 +274,7 @@ fn scalar_subquery_parameters_behave_like_datafusion() {
 async fn parameters() {
     let (_dir, emu, local) = tpch_setup().await;
     let on = athena_session(&emu, true).await;
-    for sql in [
-        // No rows: NULL, so no customer qualifies.
-        "SELECT count(*) FROM customer \
-         WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_custkey < 0)",
-        // A decimal average (truncated by DataFusion); a bigint (a decimal cast to bigint,
-        // which Trino rounds), a date and a string behind ILIKE (not in Trino).
-        "SELECT c_mktsegment, count(*) AS n FROM customer \
-         WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_nationkey = 3) \
-         GROUP BY c_mktsegment",
-        "SELECT count(*) FROM customer \
-         WHERE c_custkey < (SELECT CAST(max(c_acctbal) AS BIGINT) FROM customer)",
-        "SELECT count(*) FROM orders \
-         WHERE o_orderdate = (SELECT max(o_orderdate) FROM orders WHERE o_comment ILIKE '%FINAL%')",
-        "SELECT n_name, count(*) FROM nation \
-         WHERE n_name >= (SELECT min(r_name) FROM region WHERE r_name ILIKE 'a%') GROUP BY n_name",
-    ] {
+    for sql in PARAMETER_QUERIES {
         let expected = datafusion_answer(&local, sql).await;
         let pushed = run(&on, sql).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
         assert!(

@@ -40,18 +40,38 @@ pub fn sorted_rows(batches: &[RecordBatch]) -> Vec<Vec<Cell>> {
             rows.push(row);
         }
     }
-    rows.sort_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
+    rows.sort_by(|a, b| compare_rows(a, b));
     rows
 }
 
-/// Whether two sorted row sets are equal, floats within a relative 1e-9.
+/// A total order of rows (floats by `total_cmp` with -0.0 as 0.0, so NaN sorts consistently).
+fn compare_rows(a: &[Cell], b: &[Cell]) -> std::cmp::Ordering {
+    let key = |f: f64| if f == 0.0 { 0.0 } else { f };
+    for (x, y) in a.iter().zip(b) {
+        let order = match (x, y) {
+            (Cell::Float(x), Cell::Float(y)) => key(*x).total_cmp(&key(*y)),
+            (Cell::Text(x), Cell::Text(y)) => x.cmp(y),
+            (Cell::Float(_), Cell::Text(_)) => std::cmp::Ordering::Less,
+            (Cell::Text(_), Cell::Float(_)) => std::cmp::Ordering::Greater,
+        };
+        if order.is_ne() {
+            return order;
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
+/// Whether two sorted row sets are equal, floats within a relative 1e-9 (NaN equals NaN, -0.0
+/// equals 0.0).
 pub fn same_rows(a: &[Vec<Cell>], b: &[Vec<Cell>]) -> bool {
     a.len() == b.len()
         && a.iter().zip(b).all(|(x, y)| {
             x.len() == y.len()
                 && x.iter().zip(y).all(|(p, q)| match (p, q) {
                     (Cell::Float(p), Cell::Float(q)) => {
-                        (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0)
+                        (p.is_nan() && q.is_nan())
+                            || p == q
+                            || (p - q).abs() <= 1e-9 * p.abs().max(q.abs()).max(1.0)
                     }
                     _ => p == q,
                 })

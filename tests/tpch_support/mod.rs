@@ -5,3 +5,5 @@
 pub mod compare;
 pub mod data;
 pub mod queries;
+pub mod session;
+pub mod trino;

@@ -354,3 +354,54 @@ from (
 ) as custsale
 group by cntrycode
 order by cntrycode";
+
+/// Window functions over the TPC-H tables: each query runs whole inside Athena and answers as
+/// DataFusion does over the same Parquet files.
+pub const WINDOW_QUERIES: &[&str] = &[
+    "SELECT o_custkey, o_orderkey, \
+       rank() OVER (PARTITION BY o_custkey ORDER BY o_totalprice DESC, o_orderkey) AS r, \
+       dense_rank() OVER (ORDER BY o_orderpriority) AS d \
+     FROM orders WHERE o_custkey < 100",
+    "SELECT l_orderkey, l_linenumber, \
+       sum(l_quantity) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS running, \
+       avg(l_linenumber) OVER (PARTITION BY l_orderkey) AS mean_line, \
+       lag(l_extendedprice) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev, \
+       lead(l_shipdate, 2) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS later, \
+       lag(l_quantity, 1, 0) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS prev_qty, \
+       lead(l_comment, 1, 'none') OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS next_c, \
+       lag(l_linenumber, 2, -1) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS back2, \
+       lead(l_shipdate, 1, NULL) OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS next_d, \
+       row_number() OVER (PARTITION BY l_orderkey ORDER BY l_linenumber) AS rn \
+     FROM lineitem WHERE l_orderkey < 2000",
+    "SELECT n_regionkey, n_name, count(*) OVER (PARTITION BY n_regionkey) AS c, \
+       first_value(n_name) OVER (PARTITION BY n_regionkey ORDER BY n_name \
+         ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING) AS f, \
+       max(n_nationkey) OVER (ORDER BY n_nationkey ROWS BETWEEN 1 PRECEDING AND 2 FOLLOWING) AS m, \
+       ntile(4) OVER (ORDER BY n_nationkey) AS t, \
+       percent_rank() OVER (ORDER BY n_nationkey) AS pr, \
+       cume_dist() OVER (ORDER BY n_regionkey) AS cd \
+     FROM nation",
+    "SELECT c_nationkey, c_custkey, rn FROM ( \
+       SELECT c_nationkey, c_custkey, \
+         row_number() OVER (PARTITION BY c_nationkey ORDER BY c_acctbal DESC, c_custkey) AS rn \
+       FROM customer) AS ranked WHERE rn <= 2",
+];
+
+/// Queries with scalar subqueries computed before the statement is sent (their values reach
+/// Athena as typed literals).
+pub const PARAMETER_QUERIES: &[&str] = &[
+    // No rows: NULL, so no customer qualifies.
+    "SELECT count(*) FROM customer \
+     WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_custkey < 0)",
+    // A decimal average (truncated by DataFusion); a bigint (a decimal cast to bigint,
+    // which Trino rounds), a date and a string behind ILIKE (not in Trino).
+    "SELECT c_mktsegment, count(*) AS n FROM customer \
+     WHERE c_acctbal > (SELECT avg(c_acctbal) FROM customer WHERE c_nationkey = 3) \
+     GROUP BY c_mktsegment",
+    "SELECT count(*) FROM customer \
+     WHERE c_custkey < (SELECT CAST(max(c_acctbal) AS BIGINT) FROM customer)",
+    "SELECT count(*) FROM orders \
+     WHERE o_orderdate = (SELECT max(o_orderdate) FROM orders WHERE o_comment ILIKE '%FINAL%')",
+    "SELECT n_name, count(*) FROM nation \
+     WHERE n_name >= (SELECT min(r_name) FROM region WHERE r_name ILIKE 'a%') GROUP BY n_name",
+];

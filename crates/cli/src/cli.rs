@@ -24,8 +24,31 @@ pub(crate) struct Cli {
     #[arg(long, global = true, value_name = "DIR")]
     pub(crate) emulator: Option<PathBuf>,
 
+    /// The SQL engine of the --emulator: datafusion (in process) or trino (needs
+    /// `scripts/trino install`, or ATHENA_TRINO_URL naming a running Trino server).
+    #[arg(long, global = true, value_enum, default_value_t = EngineArg::Datafusion, value_name = "ENGINE")]
+    pub(crate) emulator_engine: EngineArg,
+
     #[command(subcommand)]
     pub(crate) command: Command,
+}
+
+/// The emulator's SQL engine, as the command line names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum EngineArg {
+    /// DataFusion, in process.
+    Datafusion,
+    /// Trino, the engine Athena runs.
+    Trino,
+}
+
+impl From<EngineArg> for datafusion_athena_emulator::Engine {
+    fn from(engine: EngineArg) -> Self {
+        match engine {
+            EngineArg::Datafusion => Self::DataFusion,
+            EngineArg::Trino => Self::Trino,
+        }
+    }
 }
 
 /// The subcommands.
@@ -82,6 +105,7 @@ mod tests {
         Cli {
             connection: connection.map(str::to_string),
             emulator: None,
+            emulator_engine: EngineArg::Datafusion,
             command: Command::Check(check::Args {}),
         }
     }
@@ -128,6 +152,31 @@ mod tests {
         assert_eq!(token, Some("t0k"));
         assert_eq!(opts.database.as_deref(), Some("other"));
         assert_eq!(opts.region.as_ref().map(|r| r.code()), Some("us-east-1"));
+    }
+
+    #[test]
+    fn the_emulator_engine_is_chosen_on_the_command_line() {
+        let parsed = Cli::try_parse_from([
+            "datafusion-athena",
+            "--emulator",
+            "data",
+            "--emulator-engine",
+            "trino",
+            "check",
+        ])
+        .unwrap();
+        assert_eq!(parsed.emulator_engine, EngineArg::Trino);
+        assert_eq!(
+            datafusion_athena_emulator::Engine::from(parsed.emulator_engine),
+            datafusion_athena_emulator::Engine::Trino
+        );
+        let default = Cli::try_parse_from(["datafusion-athena", "check"]).unwrap();
+        assert_eq!(default.emulator_engine, EngineArg::Datafusion);
+        let err =
+            Cli::try_parse_from(["datafusion-athena", "--emulator-engine", "presto", "check"])
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("presto") && err.contains("trino"), "{err}");
     }
 
     #[test]

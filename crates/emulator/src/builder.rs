@@ -21,6 +21,7 @@ use crate::log::{RequestLog, RequestRecord};
 use crate::sigv4::Credential;
 use crate::state::{Inner, Workgroup};
 use crate::storage::{S3Location, Storage};
+use crate::trino::{Endpoint, Engine, TrinoEngine};
 
 /// Access key id the emulator accepts unless [`EmulatorBuilder::credentials`] says otherwise.
 pub const DEFAULT_ACCESS_KEY: &str = "AKIDEMULATOR";
@@ -66,6 +67,8 @@ pub struct EmulatorBuilder {
     run_latency: Duration,
     workgroups: Vec<(String, Option<String>)>,
     unload_rows_per_file: u64,
+    engine: Engine,
+    trino_url: Option<String>,
 }
 
 impl Default for EmulatorBuilder {
@@ -82,6 +85,8 @@ impl Default for EmulatorBuilder {
             run_latency: Duration::ZERO,
             workgroups: Vec::new(),
             unload_rows_per_file: DEFAULT_UNLOAD_ROWS_PER_FILE,
+            engine: Engine::default(),
+            trino_url: None,
         }
     }
 }
@@ -100,11 +105,29 @@ impl fmt::Debug for EmulatorBuilder {
             .field("run_latency", &self.run_latency)
             .field("workgroups", &self.workgroups)
             .field("unload_rows_per_file", &self.unload_rows_per_file)
+            .field("engine", &self.engine)
+            .field("trino_url", &self.trino_url)
             .finish()
     }
 }
 
 impl EmulatorBuilder {
+    /// The SQL engine that runs queries: [`Engine::DataFusion`] (the default) or
+    /// [`Engine::Trino`]. With Trino, [`start`](Self::start) connects to the server
+    /// [`trino_url`](Self::trino_url) or `ATHENA_TRINO_URL` names, or else starts one (from
+    /// `scripts/trino install`'s installation, or `TRINO_HOME`) that stops with the emulator.
+    pub fn engine(mut self, engine: Engine) -> Self {
+        self.engine = engine;
+        self
+    }
+
+    /// A running Trino server (`http://127.0.0.1:PORT`) for [`Engine::Trino`] to use instead
+    /// of `ATHENA_TRINO_URL` or a server of its own.
+    pub fn trino_url(mut self, url: impl Into<String>) -> Self {
+        self.trino_url = Some(url.into());
+        self
+    }
+
     /// Serves `DIR/<database>/<table>/` (Parquet or CSV files, Hive `key=value/` partitions).
     pub fn data_dir(mut self, dir: impl Into<PathBuf>) -> Self {
         self.data_dir = Some(dir.into());
@@ -261,6 +284,54 @@ impl EmulatorBuilder {
         let addr = listener
             .local_addr()
             .map_err(|e| Error::io("reading the bound address", e))?;
+        let trino = match self.engine {
+            Engine::DataFusion => None,
+            Engine::Trino => {
+                for db in catalog.databases() {
+                    for table in db.tables.values() {
+                        crate::trino::files::publish_files(&storage, table)?;
+                    }
+                }
+                let url = self.trino_url.clone().or_else(|| {
+                    std::env::var(crate::trino::TRINO_URL_ENV)
+                        .ok()
+                        .filter(|u| !u.is_empty())
+                });
+                let endpoint = format!("http://127.0.0.1:{}", addr.port());
+                let (region, ak, sk) = (
+                    self.region.clone(),
+                    self.access_key.clone(),
+                    self.secret_key.clone(),
+                );
+                // On the emulator's runtime, where its queries will use the same connections.
+                let engine = match runtime
+                    .spawn(async move {
+                        TrinoEngine::connect(
+                            url,
+                            &Endpoint {
+                                url: &endpoint,
+                                region: &region,
+                                access_key: &ak,
+                                secret_key: &sk,
+                            },
+                        )
+                        .await
+                    })
+                    .await
+                {
+                    Ok(Ok(engine)) => engine,
+                    failed => {
+                        // A runtime must not be dropped (blocking) inside async code.
+                        runtime.shutdown_background();
+                        return Err(match failed {
+                            Ok(Err(e)) => e,
+                            _ => Error::trino("connecting to Trino: the task failed"),
+                        });
+                    }
+                };
+                Some(Arc::new(engine))
+            }
+        };
         let inner = Arc::new(Inner {
             region: self.region.clone(),
             account_id: ACCOUNT_ID.into(),
@@ -281,6 +352,7 @@ impl EmulatorBuilder {
             unload_rows_per_file: self.unload_rows_per_file,
             active_tasks: Arc::new(AtomicUsize::new(0)),
             column_stats: Default::default(),
+            trino,
         });
         let (tx, rx) = oneshot::channel::<()>();
         let router = crate::server::router(Arc::clone(&inner));
@@ -410,6 +482,15 @@ impl EmulatorHandle {
         schema: SchemaRef,
         batches: Vec<RecordBatch>,
     ) -> Result<()> {
+        if self.inner.trino.is_some() {
+            crate::trino::files::publish_batches(
+                &self.inner.storage,
+                db,
+                table,
+                &schema,
+                &batches,
+            )?;
+        }
         self.inner
             .catalog
             .register_batches(db, table, schema, batches)
@@ -426,7 +507,13 @@ impl EmulatorHandle {
         self.inner
             .catalog
             .register_files(db, table, path.as_ref())
-            .await
+            .await?;
+        if self.inner.trino.is_some()
+            && let Some(meta) = self.inner.catalog.table(db, table)
+        {
+            crate::trino::files::publish_files(&self.inner.storage, &meta)?;
+        }
+        Ok(())
     }
 
     /// Computes Glue column statistics for `db.table` (as a Glue column statistics task would),
@@ -520,6 +607,18 @@ impl EmulatorHandle {
         if let Some((tx, task)) = task {
             let _ = tx.send(());
             let _ = task.await;
+        }
+        if let Some(trino) = &self.inner.trino {
+            trino.close().await;
+        }
+    }
+
+    /// The engine that runs this emulator's queries.
+    pub fn engine(&self) -> Engine {
+        if self.inner.trino.is_some() {
+            Engine::Trino
+        } else {
+            Engine::DataFusion
         }
     }
 }

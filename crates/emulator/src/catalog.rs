@@ -71,6 +71,8 @@ pub(crate) struct TableMeta {
     /// for CSV.
     pub(crate) rows: Option<u64>,
     pub(crate) created: DateTime<Utc>,
+    /// The file or directory the table was registered from (none for registered batches).
+    pub(crate) source: Option<PathBuf>,
 }
 
 /// A database's metadata.
@@ -194,6 +196,7 @@ impl Catalog {
                 bytes,
                 rows: Some(rows),
                 created: Utc::now(),
+                source: None,
             },
             Arc::new(provider),
         )
@@ -275,6 +278,7 @@ impl Catalog {
                 bytes: layout.bytes,
                 rows: layout.rows,
                 created: layout.created,
+                source: Some(layout.root.clone()),
             },
             provider,
         )

@@ -34,6 +34,13 @@ pub enum Error {
         /// Why it was refused and what to do instead.
         reason: String,
     },
+    /// The Trino engine could not be set up (Trino or Java missing, the server did not start,
+    /// the emulator's catalog could not be created).
+    #[error("Trino engine: {message}")]
+    Trino {
+        /// What went wrong and, where it applies, the command that fixes it.
+        message: String,
+    },
 }
 
 /// `Result` with the emulator's [`Error`].
@@ -54,6 +61,12 @@ impl Error {
         Self::DataFusion {
             context: context.into(),
             source: Box::new(source),
+        }
+    }
+
+    pub(crate) fn trino(message: impl Into<String>) -> Self {
+        Self::Trino {
+            message: message.into(),
         }
     }
 

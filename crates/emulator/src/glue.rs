@@ -2,7 +2,7 @@
 
 use serde_json::{Value, json};
 
-use crate::catalog::{ColumnMeta, DatabaseMeta, TableFormat, TableMeta};
+use crate::catalog::{ColumnMeta, DatabaseMeta, PartitionMeta, TableFormat, TableMeta};
 use crate::error::ApiError;
 use crate::state::Inner;
 use crate::wire::{epoch, max_results, name_pattern, opt_str, page, req_str};
@@ -67,25 +67,14 @@ fn dispatch(inner: &Inner, op: &str, body: &Value) -> Result<Value, ApiError> {
             let db = req_str(body, "DatabaseName")?;
             let name = req_str(body, "TableName")?;
             let t = table(inner, db, name)?;
-            if opt_str(body, "Expression")?.is_some() {
-                return Err(ApiError::invalid_request(
-                    "the emulator does not filter partitions by Expression; list them all and filter locally",
-                ));
-            }
+            // An Expression only narrows the list: every partition is returned and the caller
+            // (Trino checks each partition's values against its predicate) filters.
+            opt_str(body, "Expression")?;
             let max = max_results(body, 1, 1000, 1000)?;
             let partitions: Vec<Value> = t
                 .partitions
                 .iter()
-                .map(|p| {
-                    json!({
-                        "Values": p.values,
-                        "DatabaseName": t.database,
-                        "TableName": t.name,
-                        "CatalogId": inner.account_id,
-                        "CreationTime": epoch(t.created),
-                        "StorageDescriptor": storage_descriptor(&t, &t.columns, &p.location),
-                    })
-                })
+                .map(|p| partition_json(inner, &t, p))
                 .collect();
             let (items, next) = page(
                 &partitions,
@@ -94,6 +83,27 @@ fn dispatch(inner: &Inner, op: &str, body: &Value) -> Result<Value, ApiError> {
                 max,
             )?;
             Ok(with_next(json!({ "Partitions": items }), next))
+        }
+        "BatchGetPartition" => {
+            let db = req_str(body, "DatabaseName")?;
+            let name = req_str(body, "TableName")?;
+            let t = table(inner, db, name)?;
+            let wanted = body["PartitionsToGet"]
+                .as_array()
+                .ok_or_else(|| ApiError::missing("PartitionsToGet"))?;
+            let mut found = Vec::new();
+            let mut missing = Vec::new();
+            for key in wanted {
+                let values: Vec<&str> = key["Values"]
+                    .as_array()
+                    .map(|v| v.iter().filter_map(Value::as_str).collect())
+                    .unwrap_or_default();
+                match t.partitions.iter().find(|p| p.values == values) {
+                    Some(p) => found.push(partition_json(inner, &t, p)),
+                    None => missing.push(key.clone()),
+                }
+            }
+            Ok(json!({ "Partitions": found, "UnprocessedKeys": missing }))
         }
         "GetColumnStatisticsForTable" => {
             check_catalog_id(inner, body)?;
@@ -127,6 +137,17 @@ fn dispatch(inner: &Inner, op: &str, body: &Value) -> Result<Value, ApiError> {
             format!("The emulator does not implement AWSGlue.{other}"),
         )),
     }
+}
+
+fn partition_json(inner: &Inner, t: &TableMeta, p: &PartitionMeta) -> Value {
+    json!({
+        "Values": p.values,
+        "DatabaseName": t.database,
+        "TableName": t.name,
+        "CatalogId": inner.account_id,
+        "CreationTime": epoch(t.created),
+        "StorageDescriptor": storage_descriptor(t, &t.columns, &p.location),
+    })
 }
 
 fn check_catalog_id(inner: &Inner, body: &Value) -> Result<(), ApiError> {
@@ -185,16 +206,20 @@ fn columns_json(columns: &[ColumnMeta]) -> Vec<Value> {
 }
 
 fn storage_descriptor(t: &TableMeta, columns: &[ColumnMeta], location: &str) -> Value {
-    let (input, output, serde) = match t.format {
+    // CSV tables are delimited text with typed columns (LazySimpleSerDe, Athena's default for
+    // CSV): Trino reads an OpenCSVSerde table as all-varchar columns instead.
+    let (input, output, serde, serde_parameters) = match t.format {
         TableFormat::Csv => (
             "org.apache.hadoop.mapred.TextInputFormat",
             "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-            "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+            "org.apache.hadoop.hive.serde2.lazy.LazySimpleSerDe",
+            json!({ "field.delim": ",", "serialization.format": "," }),
         ),
         TableFormat::Parquet | TableFormat::Memory => (
             "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
             "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
             "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe",
+            json!({ "serialization.format": "1" }),
         ),
     };
     json!({
@@ -204,7 +229,7 @@ fn storage_descriptor(t: &TableMeta, columns: &[ColumnMeta], location: &str) -> 
         "OutputFormat": output,
         "Compressed": false,
         "NumberOfBuckets": -1,
-        "SerdeInfo": { "SerializationLibrary": serde, "Parameters": {} },
+        "SerdeInfo": { "SerializationLibrary": serde, "Parameters": serde_parameters },
         "BucketColumns": [],
         "SortColumns": [],
         "Parameters": {},
@@ -222,6 +247,10 @@ fn table_parameters(t: &TableMeta) -> Value {
     if let Some(map) = params.as_object_mut() {
         if let Some(rows) = t.rows {
             map.insert("numRows".into(), Value::String(rows.to_string()));
+        }
+        if t.format == TableFormat::Csv {
+            // The files start with a header row (DataFusion reads them so).
+            map.insert("skip.header.line.count".into(), Value::String("1".into()));
         }
         if t.format != TableFormat::Memory {
             map.insert("totalSize".into(), Value::String(t.bytes.to_string()));

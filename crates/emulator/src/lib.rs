@@ -32,6 +32,7 @@ mod sql_dump;
 mod state;
 mod storage;
 mod sts;
+mod trino;
 mod types;
 mod wire;
 
@@ -45,3 +46,4 @@ pub use error::{Error, Result};
 pub use faults::{Faults, ThrottleKind};
 pub use log::{RequestRecord, Service};
 pub use sql_dump::{SQL_DUMP_ENV, dump_sql};
+pub use trino::{Engine, TRINO_URL_ENV, TRINO_VERSION, TrinoServer, shared_trino_url};

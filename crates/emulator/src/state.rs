@@ -42,6 +42,8 @@ pub(crate) struct Inner {
     pub(crate) active_tasks: Arc<AtomicUsize>,
     /// Glue column statistics computed so far.
     pub(crate) column_stats: crate::column_stats::ColumnStatsStore,
+    /// The Trino engine's connection (none with the DataFusion engine).
+    pub(crate) trino: Option<Arc<crate::trino::TrinoEngine>>,
 }
 
 impl Inner {

@@ -55,6 +55,7 @@ pub(crate) async fn options(
     }
     let emu = Emulator::builder()
         .data_dir(dir)
+        .engine(cli.emulator_engine.into())
         .start()
         .await
         .map_err(|e| CommandError::failure(format!("cannot start the emulator: {e}")))?;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use datafusion_athena_emulator::Emulator;
 
-use crate::cli::Cli;
+use crate::cli::{Cli, EngineArg};
 use crate::commands::CommandError;
 
 /// Arguments of `emulator`.
@@ -23,6 +23,10 @@ pub(crate) struct Args {
     /// else `default`).
     #[arg(long, value_name = "NAME")]
     database: Option<String>,
+    /// The SQL engine: datafusion (in process) or trino (needs `scripts/trino install`, or
+    /// ATHENA_TRINO_URL naming a running Trino server).
+    #[arg(long, value_enum, default_value_t = EngineArg::Datafusion)]
+    engine: EngineArg,
 }
 
 /// Starts the emulator, prints one line holding a ready-to-use connection string on stdout, and
@@ -38,7 +42,8 @@ pub(crate) fn run(_cli: &Cli, args: &Args) -> Result<(), CommandError> {
     runtime.block_on(async {
         let mut builder = Emulator::builder()
             .data_dir(&args.data)
-            .bind(format!("127.0.0.1:{}", args.port));
+            .bind(format!("127.0.0.1:{}", args.port))
+            .engine(args.engine.into());
         if let Some(storage) = &args.storage {
             builder = builder.storage_dir(storage);
         }
@@ -49,9 +54,10 @@ pub(crate) fn run(_cli: &Cli, args: &Args) -> Result<(), CommandError> {
         // The one line a script reads; it holds the emulator's own test key, not a user secret.
         println!("{}", emu.connection_string());
         eprintln!(
-            "emulator serving {} at {} (Ctrl-C to stop)",
+            "emulator serving {} at {} with {} (Ctrl-C to stop)",
             args.data.display(),
-            emu.endpoint()
+            emu.endpoint(),
+            emu.engine()
         );
         tokio::signal::ctrl_c()
             .await

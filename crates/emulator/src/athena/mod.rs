@@ -3,9 +3,9 @@
 pub(crate) mod json;
 mod metadata;
 pub(crate) mod query;
-mod render;
+pub(crate) mod render;
 mod result_csv;
-mod sql;
+pub(crate) mod sql;
 mod unload;
 
 use std::io::{BufReader, Seek, SeekFrom};

@@ -391,30 +391,62 @@ async fn run(inner: Arc<Inner>, id: String) {
 
 async fn execute(inner: &Inner, job: &Job) -> Result<Outcome, AthenaError> {
     check_output_bucket(inner, job.output_location.as_deref())?;
-    let text = sql::normalize(&job.sql);
-    if let Some(unload) = sql::parse_unload(&text)? {
+    if let Some(unload) = sql::parse_unload(&sql::normalize(&job.sql))? {
         return unload::run(inner, job, &unload).await;
     }
-    let planned = plan(inner, &job.database, &text).await?;
-    let columns = planned.columns.clone();
-    let mut run = Execution::start(planned.frame).await?;
+    let (columns, mut run) = select(inner, &job.database, &job.sql).await?;
     let rows = write_csv(inner, job, &mut run, &columns).await?;
     Ok(Outcome {
         columns,
         rows,
-        bytes_scanned: planned.bytes_scanned + run.parquet_bytes_read(),
+        bytes_scanned: run.bytes_scanned(),
         manifest_location: None,
     })
 }
 
-/// A running query: its physical plan (for the bytes its Parquet scans read) and its rows.
+/// Starts a SELECT on the emulator's engine: its result columns and its running execution.
+pub(crate) async fn select(
+    inner: &Inner,
+    database: &str,
+    sql: &str,
+) -> Result<(Vec<ColumnInfo>, Execution), AthenaError> {
+    if let Some(trino) = &inner.trino {
+        let text = sql.trim().trim_end_matches(';').trim_end();
+        let (columns, rows) = trino.select(database, text).await?;
+        return Ok((
+            columns,
+            Execution {
+                source: Source::Trino(rows.shared),
+                stream: rows.stream,
+            },
+        ));
+    }
+    let planned = plan(inner, database, &sql::normalize(sql)).await?;
+    let columns = planned.columns.clone();
+    let run = Execution::start(planned.frame, planned.bytes_scanned).await?;
+    Ok((columns, run))
+}
+
+/// Where a running query's rows come from.
+enum Source {
+    /// DataFusion's physical plan (for the bytes its Parquet scans read) and the bytes of the
+    /// other tables it scans.
+    DataFusion {
+        plan: Arc<dyn ExecutionPlan>,
+        planned_bytes: u64,
+    },
+    /// Trino's statistics and error.
+    Trino(Arc<crate::trino::Shared>),
+}
+
+/// A running query: its rows, and what DataScannedInBytes is made of.
 pub(crate) struct Execution {
-    plan: Arc<dyn ExecutionPlan>,
+    source: Source,
     pub(crate) stream: SendableRecordBatchStream,
 }
 
 impl Execution {
-    pub(crate) async fn start(frame: DataFrame) -> Result<Self, AthenaError> {
+    async fn start(frame: DataFrame, planned_bytes: u64) -> Result<Self, AthenaError> {
         let task = Arc::new(frame.task_ctx());
         let plan = frame
             .create_physical_plan()
@@ -422,13 +454,20 @@ impl Execution {
             .map_err(|e| AthenaError::from_datafusion(&e))?;
         let stream = execute_stream(Arc::clone(&plan), task)
             .map_err(|e| AthenaError::from_datafusion(&e))?;
-        Ok(Self { plan, stream })
+        Ok(Self {
+            source: Source::DataFusion {
+                plan,
+                planned_bytes,
+            },
+            stream,
+        })
     }
 
-    /// The bytes the Parquet scans of the plan read so far: only the partitions left after
-    /// pruning and only the column chunks of the selected columns, like Athena's
-    /// DataScannedInBytes for Parquet tables.
-    pub(crate) fn parquet_bytes_read(&self) -> u64 {
+    /// DataScannedInBytes so far. DataFusion: the bytes the Parquet scans of the plan read
+    /// (only the partitions left after pruning and only the column chunks of the selected
+    /// columns, like Athena's figure for Parquet tables) plus the other tables' sizes. Trino:
+    /// its `physicalInputBytes`.
+    pub(crate) fn bytes_scanned(&self) -> u64 {
         fn walk(plan: &Arc<dyn ExecutionPlan>) -> u64 {
             let own = plan
                 .metrics()
@@ -436,7 +475,22 @@ impl Execution {
                 .map_or(0, |v| v.as_usize() as u64);
             own + plan.children().into_iter().map(walk).sum::<u64>()
         }
-        walk(&self.plan)
+        match &self.source {
+            Source::DataFusion {
+                plan,
+                planned_bytes,
+            } => planned_bytes + walk(plan),
+            Source::Trino(shared) => crate::trino::TrinoRows::bytes_scanned(shared),
+        }
+    }
+
+    /// The query's error for an error its stream ended with.
+    pub(crate) fn error(&self, error: &datafusion::error::DataFusionError) -> AthenaError {
+        match &self.source {
+            Source::Trino(shared) => crate::trino::TrinoRows::error(shared)
+                .unwrap_or_else(|| AthenaError::system(format!("GENERIC_INTERNAL_ERROR: {error}"))),
+            Source::DataFusion { .. } => AthenaError::from_datafusion(error),
+        }
     }
 }
 
@@ -538,7 +592,6 @@ async fn write_csv(
     columns: &[ColumnInfo],
 ) -> Result<u64, AthenaError> {
     let io_err = |e: std::io::Error| AthenaError::system(format!("writing query results: {e}"));
-    let stream = &mut run.stream;
     let tmp = inner.storage.temp_path(&format!("{}.csv", job.id));
     let file = tokio::fs::File::create(&tmp).await.map_err(io_err)?;
     let mut writer = tokio::io::BufWriter::with_capacity(1 << 20, file);
@@ -548,8 +601,8 @@ async fn write_csv(
     writer.write_all(&buf).await.map_err(io_err)?;
     let mut rows = 0u64;
     let mut fields: Vec<Option<String>> = Vec::with_capacity(columns.len());
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| AthenaError::from_datafusion(&e))?;
+    while let Some(batch) = run.stream.next().await {
+        let batch = batch.map_err(|e| run.error(&e))?;
         buf.clear();
         for row in 0..batch.num_rows() {
             fields.clear();

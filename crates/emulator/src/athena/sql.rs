@@ -44,6 +44,47 @@ pub(crate) fn normalize(sql: &str) -> String {
     out
 }
 
+/// Points every `awsdatacatalog.` (quoted or not, any case) of a statement at the catalog
+/// `to`; everything else is copied as written. A statement the tokenizer cannot read is
+/// returned unchanged.
+pub(crate) fn replace_catalog(sql: &str, to: &str) -> String {
+    let Ok(tokens) = Tokenizer::new(&GenericDialect {}, sql).tokenize_with_location() else {
+        return sql.to_owned();
+    };
+    let offsets = Offsets::new(sql);
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut copied = 0;
+    for (i, t) in tokens.iter().enumerate() {
+        let Token::Word(w) = &t.token else { continue };
+        if !w.value.eq_ignore_ascii_case(crate::catalog::DF_CATALOG)
+            || !matches!(w.quote_style, None | Some('"'))
+        {
+            continue;
+        }
+        let next = tokens[i + 1..]
+            .iter()
+            .find(|t| !matches!(t.token, Token::Whitespace(_)));
+        if next.is_none_or(|n| n.token != Token::Period) {
+            continue;
+        }
+        let (start, end) = offsets.range(t);
+        if start < copied
+            || !sql
+                .get(start..end)
+                .is_some_and(|s| s.trim_matches('"').eq_ignore_ascii_case(&w.value))
+        {
+            continue;
+        }
+        out.push_str(&sql[copied..start]);
+        out.push('"');
+        out.push_str(to);
+        out.push('"');
+        copied = end;
+    }
+    out.push_str(&sql[copied..]);
+    out
+}
+
 /// Byte offsets of the tokenizer's 1-based (line, column-in-characters) locations.
 struct Offsets<'a> {
     text: &'a str,
@@ -415,6 +456,21 @@ mod tests {
         );
         assert!(bind_parameters("SELECT ?", &params).is_err());
         assert!(bind_parameters("SELECT ?, ?, ?", &params).is_err());
+    }
+
+    #[test]
+    fn catalog_references_are_replaced() {
+        assert_eq!(
+            replace_catalog(
+                r#"SELECT 'awsdatacatalog.x', awsdatacatalog FROM "AwsDataCatalog"."db"."t" JOIN awsdatacatalog . db.u"#,
+                "emu_1"
+            ),
+            r#"SELECT 'awsdatacatalog.x', awsdatacatalog FROM "emu_1"."db"."t" JOIN "emu_1" . db.u"#
+        );
+        assert_eq!(
+            replace_catalog("SELECT 'unterminated", "e"),
+            "SELECT 'unterminated"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use datafusion::parquet::file::properties::WriterProperties;
 use futures::StreamExt;
 
 use super::metadata;
-use super::query::{AthenaError, Execution, Job, Outcome, plan};
+use super::query::{AthenaError, Job, Outcome, select};
 use super::sql::Unload;
 use crate::state::Inner;
 use crate::storage::S3Location;
@@ -66,9 +66,10 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
             ),
         ));
     }
-    let planned = plan(inner, &job.database, &unload.select).await?;
+    let (columns, mut run) = select(inner, &job.database, &unload.select).await?;
+    let stream_schema = run.stream.schema();
     let mut fields = Vec::new();
-    for (field, column) in planned.frame.schema().fields().iter().zip(&planned.columns) {
+    for (field, column) in stream_schema.fields().iter().zip(&columns) {
         if column.label != *field.name() {
             return Err(AthenaError::user(
                 1006,
@@ -90,7 +91,9 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
         if matches!(
             field.data_type(),
             DataType::Time32(_) | DataType::Time64(_) | DataType::Timestamp(_, Some(_))
-        ) {
+        ) || column.athena_type.name == "time"
+            || column.athena_type.name.ends_with("with time zone")
+        {
             return Err(AthenaError::not_supported(format!(
                 "UNLOAD of column {} of type {}; cast it to varchar or timestamp",
                 field.name(),
@@ -108,14 +111,12 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
         AthenaError::system(format!("writing UNLOAD output: {e}"))
     };
 
-    let mut run = Execution::start(planned.frame).await?;
-    let stream = &mut run.stream;
     let mut written: Vec<(std::path::PathBuf, String)> = Vec::new();
     let mut current: Option<(ArrowWriter<std::fs::File>, std::path::PathBuf, String)> = None;
     let mut rows_in_file = 0u64;
     let mut rows = 0u64;
-    while let Some(batch) = stream.next().await {
-        let batch = batch.map_err(|e| AthenaError::from_datafusion(&e))?;
+    while let Some(batch) = run.stream.next().await {
+        let batch = batch.map_err(|e| run.error(&e))?;
         let batch = RecordBatch::try_new(Arc::clone(&schema), batch.columns().to_vec())
             .map_err(|e| AthenaError::system(format!("UNLOAD batch: {e}")))?;
         rows += batch.num_rows() as u64;
@@ -194,7 +195,7 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
     Ok(Outcome {
         columns: Vec::new(),
         rows,
-        bytes_scanned: planned.bytes_scanned + run.parquet_bytes_read(),
+        bytes_scanned: run.bytes_scanned(),
         manifest_location,
     })
 }

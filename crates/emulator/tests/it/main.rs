@@ -9,3 +9,4 @@ mod glue;
 mod s3;
 mod sigv4;
 mod sts;
+mod trino;

@@ -529,6 +529,37 @@ pub async fn compare_corpus(
     report
 }
 
+/// The corpus against an emulator (its engine runs the pushed SQL) through the Athena runner:
+/// `SELECT * FROM corpus.events WHERE <filter>` with pushdown on versus off. Returns the report
+/// and the number of filters.
+pub async fn emulator_corpus(emu: &EmulatorHandle) -> (CorpusReport, usize) {
+    let batch = corpus_batch_lowercase();
+    let schema = batch.schema();
+    emu.register_batches("corpus", "events", Arc::clone(&schema), vec![batch])
+        .expect("register");
+    let runner = emulator_runner(emu, "").await;
+    let recorder = Recorder::new(Arc::new(runner) as Arc<dyn QueryExecutor>);
+    let name = AthenaTableName::new("corpus", "events");
+    let pushed = client_for(
+        Arc::clone(&recorder) as Arc<dyn QueryExecutor>,
+        name.clone(),
+        Arc::clone(&schema),
+        true,
+    );
+    let local = client_for(
+        Arc::clone(&recorder) as Arc<dyn QueryExecutor>,
+        name,
+        Arc::clone(&schema),
+        false,
+    );
+    let filters: Vec<String> = CORPUS
+        .iter()
+        .map(|f| f.replace("\"Upper Name\"", "\"upper name\""))
+        .collect();
+    let report = compare_corpus(&pushed, &local, &|| recorder.take_statements(), &filters).await;
+    (report, filters.len())
+}
+
 /// Filters over the corpus table `t`, in DataFusion SQL.
 pub const CORPUS: &[&str] = &[
     // comparisons, every type
