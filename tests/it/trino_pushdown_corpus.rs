@@ -4,13 +4,9 @@
 //!
 //! Needs Trino as tests/trino_tpch.rs does.
 
-#[path = "../crates/scan/tests/it/common.rs"]
-mod scan_common;
-mod tpch_support;
-
+use crate::scan_common::{CORPUS, emulator_corpus};
+use crate::tpch_support::trino::{check_known, trino_url};
 use datafusion_athena_emulator::{Emulator, Engine, dump_sql};
-use scan_common::{CORPUS, emulator_corpus};
-use tpch_support::trino::{check_known, trino_url};
 
 /// Filters whose pushed form Trino answers differently from DataFusion, and why. The test
 /// fails when another filter differs, and when one of these stops differing.
