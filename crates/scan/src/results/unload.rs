@@ -380,7 +380,7 @@ struct Downloads {
 }
 
 /// Bytes of row groups the files of one UNLOAD read may hold at once, unless
-/// [`AthenaRunner::with_unload_memory_budget`] says otherwise.
+/// [`crate::AthenaRunner::with_unload_memory_budget`] says otherwise.
 pub const UNLOAD_MEMORY_BUDGET: u64 = 256 * 1024 * 1024;
 
 /// Ranges closer than this are fetched as one (the bytes between are read and dropped).
