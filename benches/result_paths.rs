@@ -34,9 +34,7 @@ use datafusion::parquet::arrow::ArrowWriter;
 use datafusion::prelude::{ParquetReadOptions, SessionContext};
 use datafusion_athena_config::ConnectionOptions;
 use datafusion_athena_emulator::{Emulator, RESULTS_BUCKET};
-use datafusion_athena_scan::{
-    AthenaRunner, QueryExecutor, QueryMetrics, s3_store, static_credentials,
-};
+use datafusion_athena_scan::{AthenaRunner, QueryExecutor, QueryMetrics, s3_store};
 use futures::StreamExt;
 use object_store::ObjectStoreExt;
 
@@ -478,7 +476,7 @@ async fn s3_download(args: &Args) -> Result<()> {
         &options,
         &region,
         RESULTS_BUCKET,
-        static_credentials(&options)?,
+        Some(datafusion_athena_auth::credentials_provider(&options).await?),
     )?;
     let started = Instant::now();
     let mut bytes = 0u64;

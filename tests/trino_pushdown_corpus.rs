@@ -4,7 +4,7 @@
 //!
 //! Needs Trino as tests/trino_tpch.rs does.
 
-#[path = "../crates/scan/tests/common/mod.rs"]
+#[path = "../crates/scan/tests/it/common.rs"]
 mod scan_common;
 mod tpch_support;
 

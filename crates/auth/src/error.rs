@@ -13,6 +13,12 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
+    /// Neither the connection options nor the environment name an AWS region.
+    #[error("{scheme}: no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION")]
+    MissingRegion {
+        /// The AuthScheme.
+        scheme: &'static str,
+    },
     /// A connection property the scheme needs is not set.
     #[error("{scheme}: {option} is required: {hint}")]
     MissingOption {
@@ -109,7 +115,8 @@ impl Error {
     /// The AuthScheme the error belongs to.
     pub fn scheme(&self) -> &'static str {
         match self {
-            Self::MissingOption { scheme, .. }
+            Self::MissingRegion { scheme }
+            | Self::MissingOption { scheme, .. }
             | Self::InvalidOption { scheme, .. }
             | Self::Unsupported { scheme, .. }
             | Self::Rejected { scheme, .. }

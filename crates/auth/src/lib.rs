@@ -21,25 +21,16 @@
 //!
 //! STS calls go to `STSEndpoint` (else `Endpoint`). Credentials that expire are fetched again
 //! [`DEFAULT_REFRESH_BEFORE_EXPIRY`] before they do, by the context's clock.
-mod adfs;
-#[cfg(feature = "kerberos")]
-mod adfs_integrated;
 mod assume_role;
-mod azure;
 mod cache;
 mod callback;
 mod cognito;
 mod context;
 mod datazone;
 mod error;
-mod html;
 mod imds;
-#[cfg(feature = "kerberos")]
-mod kerberos;
 mod keys;
 mod mfa;
-mod okta;
-mod ping;
 mod profile;
 mod refresh;
 mod resolve;
@@ -53,6 +44,6 @@ pub use context::{AuthContext, DEFAULT_REFRESH_BEFORE_EXPIRY, ManualClock, OpenB
 pub use error::{BoxError, Error, Result};
 pub use refresh::SchemeProvider;
 pub use resolve::{
-    credentials_provider, credentials_provider_with, scheme_name, scheme_provider_with, sdk_config,
-    sdk_config_with,
+    credentials_provider, credentials_provider_with, region_of, scheme_name, scheme_provider_with,
+    sdk_config, sdk_config_with,
 };

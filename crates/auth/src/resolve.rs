@@ -76,6 +76,7 @@ pub async fn scheme_provider_with(
 
 /// An `SdkConfig` with the region and credentials of `opts` (and the context's clock, so the
 /// SDK's identity cache expires credentials by it). No endpoint: endpoints are set per client.
+/// Fails with [`Error::MissingRegion`] when neither `opts` nor the environment name a region.
 pub async fn sdk_config(opts: &ConnectionOptions) -> Result<SdkConfig> {
     sdk_config_with(opts, &AuthContext::new()).await
 }
@@ -96,7 +97,17 @@ pub async fn sdk_config_with(opts: &ConnectionOptions, ctx: &AuthContext) -> Res
     if let Some(region) = &opts.region {
         loader = loader.region(Region::new(region.code().to_string()));
     }
-    Ok(loader.load().await)
+    let config = loader.load().await;
+    region_of(opts, &config)?;
+    Ok(config)
+}
+
+/// The region of `config` (built for `opts`), or [`Error::MissingRegion`]: every client needs
+/// one.
+pub fn region_of<'a>(opts: &ConnectionOptions, config: &'a SdkConfig) -> Result<&'a Region> {
+    config.region().ok_or(Error::MissingRegion {
+        scheme: scheme_name(opts),
+    })
 }
 
 /// The standard AWS chain: environment, profile, web identity, container, instance metadata.

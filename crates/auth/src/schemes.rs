@@ -60,19 +60,19 @@ pub(crate) async fn provider_for(
             }
         }
         AuthScheme::Adfs => {
-            let login = crate::adfs::Adfs::new(opts)?;
+            let login = crate::saml::adfs::Adfs::new(opts)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         AuthScheme::Okta => {
-            let login = crate::okta::Okta::new(opts)?;
+            let login = crate::saml::okta::Okta::new(opts)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         AuthScheme::PingFederate => {
-            let login = crate::ping::Ping::new(opts, ctx)?;
+            let login = crate::saml::ping::Ping::new(opts, ctx)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         AuthScheme::AzureAd => {
-            let login = crate::azure::AzureAd::new(opts, ctx)?;
+            let login = crate::saml::azure::AzureAd::new(opts, ctx)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         AuthScheme::AwsCognitoBasic | AuthScheme::AwsCognitoSrp => {
@@ -84,7 +84,7 @@ pub(crate) async fn provider_for(
         }
         #[cfg(feature = "kerberos")]
         AuthScheme::AdfsIntegrated => {
-            let login = crate::adfs_integrated::AdfsIntegrated::new(opts)?;
+            let login = crate::saml::adfs_integrated::AdfsIntegrated::new(opts)?;
             SchemeProvider::new(name, SamlScheme::new(name, login, opts, ctx)?, ctx2)
         }
         #[cfg(not(feature = "kerberos"))]

@@ -2,7 +2,7 @@
 
 use datafusion::error::DataFusionError;
 
-/// A boxed error from the AWS SDK, the configuration or the scan crate.
+/// A boxed error from the AWS SDK (its types stay out of this crate's API).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// `Result` with this crate's [`Error`].
@@ -14,10 +14,13 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub enum Error {
     /// The connection string or options could not be used.
     #[error("invalid connection options: {0}")]
-    Config(#[source] BoxError),
-    /// Credentials could not be obtained.
+    Config(#[from] datafusion_athena_config::Error),
+    /// Credentials (or the region) could not be obtained.
     #[error("could not obtain AWS credentials: {0}")]
-    Auth(#[source] BoxError),
+    Auth(#[from] datafusion_athena_auth::Error),
+    /// The query runner could not be set up.
+    #[error(transparent)]
+    Scan(#[from] datafusion_athena_scan::Error),
     /// An Athena or Glue metadata call failed.
     #[error("{operation} failed for {target}: {source}")]
     Api {

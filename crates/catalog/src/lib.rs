@@ -10,8 +10,8 @@
 
 mod cache;
 mod column_stats;
+mod create_table;
 mod error;
-mod factory;
 mod metadata;
 mod provider;
 mod query_fn;
@@ -21,8 +21,8 @@ mod table;
 
 pub use cache::{Clock, ManualClock, SystemClock, Ttl};
 pub use column_stats::{ColumnStats, StatValue};
+pub use create_table::{ATHENA_FORMAT, AthenaTableFactory};
 pub use error::{BoxError, Error, Result};
-pub use factory::{ATHENA_FORMAT, AthenaTableFactory};
 pub use metadata::{
     AWS_DATA_CATALOG, ColumnMetadata, DataSourceInfo, DataSourceKind, MetadataClient,
     MetadataSource, TableMetadata,
@@ -34,4 +34,4 @@ pub use register::{
     register_athena_with_options,
 };
 pub use schema::{AthenaSchemaProvider, CatalogOptions};
-pub use table::{AthenaView, ScanTableFactory, TableFactory, TableSpec, arrow_schema};
+pub use table::{AthenaView, ScanTableOpener, TableOpener, TableSpec, arrow_schema};

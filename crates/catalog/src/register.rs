@@ -11,13 +11,13 @@ use datafusion_athena_config::ConnectionOptions;
 use datafusion_athena_scan::{AthenaFederation, AthenaRunner, FEDERATION_RULE_NAME, QueryExecutor};
 
 use crate::cache::{Clock, Ttl};
+use crate::create_table::{ATHENA_FORMAT, AthenaTableFactory};
 use crate::error::{Error, Result};
-use crate::factory::{ATHENA_FORMAT, AthenaTableFactory};
 use crate::metadata::{AWS_DATA_CATALOG, MetadataClient, MetadataSource};
 use crate::provider::{AthenaCatalogList, AthenaCatalogProvider};
 use crate::query_fn::{ATHENA_QUERY, AthenaQueryFunction};
 use crate::schema::{CatalogOptions, Shared};
-use crate::table::{ScanTableFactory, TableFactory};
+use crate::table::{ScanTableOpener, TableOpener};
 
 /// Registers the Athena data sources of `conn_str` in `ctx`: the `DataSource` (or every data
 /// source when unset) becomes a catalog, its databases (only `Database` when set) schemas, their
@@ -41,7 +41,7 @@ use crate::table::{ScanTableFactory, TableFactory};
 /// # Ok(()) }
 /// ```
 pub async fn register_athena(ctx: &SessionContext, conn_str: &str) -> Result<AthenaCatalogs> {
-    let opts: ConnectionOptions = conn_str.parse().map_err(|e| Error::Config(Box::new(e)))?;
+    let opts: ConnectionOptions = conn_str.parse()?;
     register_athena_with_options(ctx, &opts).await
 }
 
@@ -103,13 +103,13 @@ impl AthenaCatalogs {
 }
 
 /// [`register_athena`] with every knob: cache TTL and clock, preloading, and replaceable
-/// metadata source and table factory (for tests and embedding).
+/// metadata source and table opener (for tests and embedding).
 #[derive(Debug)]
 pub struct AthenaCatalogBuilder {
     opts: ConnectionOptions,
     catalog: CatalogOptions,
     metadata: Option<Arc<dyn MetadataSource>>,
-    factory: Option<Arc<dyn TableFactory>>,
+    opener: Option<Arc<dyn TableOpener>>,
     federation: bool,
 }
 
@@ -120,7 +120,7 @@ impl AthenaCatalogBuilder {
             opts,
             catalog: CatalogOptions::default(),
             metadata: None,
-            factory: None,
+            opener: None,
             federation: true,
         }
     }
@@ -158,9 +158,9 @@ impl AthenaCatalogBuilder {
         self
     }
 
-    /// Builds table providers with `factory` instead of querying Athena.
-    pub fn with_table_factory(mut self, factory: Arc<dyn TableFactory>) -> Self {
-        self.factory = Some(factory);
+    /// Opens tables with `opener` instead of querying Athena.
+    pub fn with_table_opener(mut self, opener: Arc<dyn TableOpener>) -> Self {
+        self.opener = Some(opener);
         self
     }
 
@@ -171,33 +171,33 @@ impl AthenaCatalogBuilder {
             opts,
             catalog,
             metadata,
-            factory,
+            opener,
             federation,
         } = self;
         let mut query_fn = None;
-        let (metadata, factory) = match (metadata, factory) {
+        let (metadata, opener) = match (metadata, opener) {
             (Some(m), Some(f)) => (m, f),
-            (metadata, factory) => {
+            (metadata, opener) => {
                 let config = sdk_config(&opts).await?;
                 let metadata = match metadata {
                     Some(m) => m,
                     None => Arc::new(metadata_client(&config, &opts)),
                 };
-                let factory = match factory {
+                let opener = match opener {
                     Some(f) => f,
                     None => {
                         let runner = runner(&config, &opts)?;
                         let athena = datafusion_athena_scan::athena_client(&config, &opts);
                         query_fn = Some(AthenaQueryFunction::new(Arc::clone(&runner), athena));
-                        Arc::new(ScanTableFactory::new(runner as Arc<dyn QueryExecutor>))
+                        Arc::new(ScanTableOpener::new(runner as Arc<dyn QueryExecutor>))
                     }
                 };
-                (metadata, factory)
+                (metadata, opener)
             }
         };
         let shared = Arc::new(Shared {
             metadata: Arc::clone(&metadata),
-            factory,
+            opener,
             options: catalog,
         });
         let sources = match &opts.data_source {
@@ -312,16 +312,7 @@ fn athena_catalog_list(ctx: &SessionContext) -> Arc<AthenaCatalogList> {
 
 /// Region and credentials for every client, logging in once.
 async fn sdk_config(opts: &ConnectionOptions) -> Result<SdkConfig> {
-    let config = datafusion_athena_auth::sdk_config(opts)
-        .await
-        .map_err(|e| Error::Auth(Box::new(e)))?;
-    if config.region().is_none() {
-        return Err(Error::Invalid {
-            what: "AWSRegion".into(),
-            message: "no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION".into(),
-        });
-    }
-    Ok(config)
+    Ok(datafusion_athena_auth::sdk_config(opts).await?)
 }
 
 /// The metadata client: Athena with the scan crate's retry policy, Glue with its endpoint.
@@ -338,9 +329,7 @@ fn metadata_client(config: &SdkConfig, opts: &ConnectionOptions) -> MetadataClie
 /// The query runner of the tables, sharing the configuration's credentials, identity cache
 /// and clock (so Athena and S3 refresh credentials by the same rule).
 fn runner(config: &SdkConfig, opts: &ConnectionOptions) -> Result<Arc<AthenaRunner>> {
-    let runner =
-        AthenaRunner::from_sdk_config(opts, config).map_err(|e| Error::Config(Box::new(e)))?;
-    Ok(Arc::new(runner))
+    Ok(Arc::new(AthenaRunner::from_sdk_config(opts, config)?))
 }
 
 /// How many distinct build side keys of a hash join become an `IN` list (sent to Athena by a

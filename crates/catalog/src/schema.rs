@@ -13,8 +13,10 @@ use datafusion::logical_expr::TableType;
 use crate::cache::{Clock, Ttl, TtlCache};
 use crate::column_stats::{ColumnStats, column_statistics};
 use crate::error::Result;
+use datafusion_athena_scan::AthenaTableName;
+
 use crate::metadata::{DataSourceInfo, MetadataSource, TableMetadata};
-use crate::table::{TableFactory, TableSpec, arrow_schema};
+use crate::table::{TableOpener, TableSpec, arrow_schema};
 
 /// How the catalog caches and loads metadata.
 #[derive(Debug, Clone)]
@@ -43,7 +45,7 @@ impl Default for CatalogOptions {
 #[derive(Debug)]
 pub(crate) struct Shared {
     pub(crate) metadata: Arc<dyn MetadataSource>,
-    pub(crate) factory: Arc<dyn TableFactory>,
+    pub(crate) opener: Arc<dyn TableOpener>,
     pub(crate) options: CatalogOptions,
 }
 
@@ -221,9 +223,7 @@ impl AthenaSchemaProvider {
     fn spec(&self, meta: &TableMetadata, stats: &[ColumnStats]) -> Result<TableSpec> {
         let schema = arrow_schema(&self.source.name, &self.database, meta)?;
         Ok(TableSpec {
-            data_source: self.source.name.clone(),
-            database: self.database.clone(),
-            table: meta.name.clone(),
+            name: AthenaTableName::new(&self.database, &meta.name).with_catalog(&self.source.name),
             column_statistics: column_statistics(stats, &schema),
             schema,
             is_view: meta.is_view(),
@@ -269,7 +269,7 @@ impl SchemaProvider for AthenaSchemaProvider {
         };
         let stats = self.column_stats(&meta).await;
         let spec = self.spec(&meta, &stats)?;
-        self.shared.factory.create(spec).map(Some)
+        self.shared.opener.open(spec).map(Some)
     }
 
     async fn table_type(&self, name: &str) -> Result<Option<TableType>, DataFusionError> {

@@ -1,4 +1,4 @@
-//! From a described table to a DataFusion `TableProvider`: the Arrow schema, and the factory
+//! From a described table to a DataFusion `TableProvider`: the Arrow schema, and the opener
 //! that builds the provider.
 
 use std::fmt;
@@ -16,15 +16,13 @@ use datafusion_athena_scan::{AthenaTable, AthenaTableName, QueryExecutor};
 use crate::error::{Error, Result};
 use crate::metadata::TableMetadata;
 
-/// A table found in an Athena catalog, ready to become a `TableProvider`.
+/// A table found in an Athena catalog, ready to become a `TableProvider`: the catalog's
+/// [`TableMetadata`] resolved into Arrow types and statistics.
 #[derive(Debug, Clone)]
 pub struct TableSpec {
-    /// The data source, as Athena spells it (`AwsDataCatalog`).
-    pub data_source: String,
-    /// The database.
-    pub database: String,
-    /// The table name.
-    pub table: String,
+    /// The table as Athena SQL names it (data source as Athena spells it, e.g.
+    /// `AwsDataCatalog`, then database and table).
+    pub name: AthenaTableName,
     /// The Arrow schema: data columns, then partition keys, all nullable.
     pub schema: SchemaRef,
     /// Whether the table is a view.
@@ -40,29 +38,23 @@ pub struct TableSpec {
     pub column_statistics: Vec<ColumnStatistics>,
 }
 
-impl TableSpec {
-    /// `data_source.database.table`.
-    pub fn qualified_name(&self) -> String {
-        format!("{}.{}.{}", self.data_source, self.database, self.table)
-    }
-}
-
-/// Builds the `TableProvider` of an Athena table. The default
-/// ([`ScanTableFactory`]) queries Athena through the scan crate.
-pub trait TableFactory: fmt::Debug + Send + Sync {
+/// Opens a described Athena table for reading: the `TableProvider` DataFusion queries. The
+/// default ([`ScanTableOpener`]) queries Athena through the scan crate; tests open tables held
+/// in memory instead.
+pub trait TableOpener: fmt::Debug + Send + Sync {
     /// The provider for `spec`.
-    fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>>;
+    fn open(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>>;
 }
 
-/// The default [`TableFactory`]: an [`AthenaTable`] (projection, filter and limit pushdown)
+/// The default [`TableOpener`]: an [`AthenaTable`] (projection, filter and limit pushdown)
 /// that runs its SQL through `executor` (an `AthenaRunner`). Views are reported as views.
 #[derive(Debug)]
-pub struct ScanTableFactory {
+pub struct ScanTableOpener {
     executor: Arc<dyn QueryExecutor>,
     filter_pushdown: bool,
 }
 
-impl ScanTableFactory {
+impl ScanTableOpener {
     /// Tables read through `executor`, with filter pushdown on.
     pub fn new(executor: Arc<dyn QueryExecutor>) -> Self {
         Self {
@@ -78,13 +70,14 @@ impl ScanTableFactory {
     }
 }
 
-impl TableFactory for ScanTableFactory {
-    fn create(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
-        let name =
-            AthenaTableName::new(&spec.database, &spec.table).with_catalog(&spec.data_source);
-        let mut table =
-            AthenaTable::new(name, Arc::clone(&spec.schema), Arc::clone(&self.executor))
-                .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
+impl TableOpener for ScanTableOpener {
+    fn open(&self, spec: TableSpec) -> datafusion::error::Result<Arc<dyn TableProvider>> {
+        let mut table = AthenaTable::new(
+            spec.name,
+            Arc::clone(&spec.schema),
+            Arc::clone(&self.executor),
+        )
+        .with_filter_pushdown(self.filter_pushdown && spec.filter_pushdown);
         let mut statistics = Statistics::new_unknown(&spec.schema);
         if let Some(rows) = spec.row_count.and_then(|r| usize::try_from(r).ok()) {
             statistics = statistics.with_num_rows(Precision::Inexact(rows));

@@ -1,11 +1,10 @@
 //! The command line: global options and the subcommands.
 
 use std::path::PathBuf;
-use std::str::FromStr;
 
 use clap::{Parser, Subcommand};
 use datafusion_athena_config::{
-    CONNECTION_ENV, ConfigKey, ConnectionOptions, ConnectionOptionsBuilder, Result,
+    CONNECTION_ENV, ConnectionOptions, ConnectionOptionsBuilder, Result, parse_properties,
 };
 
 use crate::commands::{check, emulator, explain, sql, whoami};
@@ -89,21 +88,13 @@ impl Cli {
     pub(crate) fn connection_options_over(&self, base: &str) -> Result<ConnectionOptions> {
         let user = ConnectionOptions::parse_unvalidated(self.connection.as_deref().unwrap_or(""))?;
         let mut builder = ConnectionOptionsBuilder::from_options(user.clone());
-        for (key, value) in simple_pairs(base) {
+        for (key, value) in parse_properties(base)? {
             if !user.is_set(key) {
                 builder = builder.with_config(key, value);
             }
         }
         builder.build()
     }
-}
-
-/// The `Key=value;` pairs of a generated connection string (no quoting, known keys only).
-fn simple_pairs(conn: &str) -> impl Iterator<Item = (ConfigKey, &str)> {
-    conn.split(';').filter_map(|pair| {
-        let (key, value) = pair.split_once('=')?;
-        Some((ConfigKey::from_str(key.trim()).ok()?, value.trim()))
-    })
 }
 
 #[cfg(test)]
@@ -137,6 +128,30 @@ mod tests {
     fn base_alone_is_used_without_connection() {
         let opts = cli(None).connection_options_over(BASE).unwrap();
         assert_eq!(opts.database.as_deref(), Some("sales"));
+    }
+
+    #[test]
+    fn quoted_base_values_keep_their_separators() {
+        let base = format!(
+            "{BASE}WorkGroup='team;reports';SSOProperties='ApiToken=t0k;MFAType=OktaVerify;';"
+        );
+        let opts = cli(Some("Database=other"))
+            .connection_options_over(&base)
+            .unwrap();
+        assert_eq!(opts.work_group.as_deref(), Some("team;reports"));
+        assert_eq!(
+            opts.auth.sso_properties.mfa_type.as_deref(),
+            Some("OktaVerify")
+        );
+        let token = opts
+            .auth
+            .sso_properties
+            .api_token
+            .as_ref()
+            .map(|t| t.expose());
+        assert_eq!(token, Some("t0k"));
+        assert_eq!(opts.database.as_deref(), Some("other"));
+        assert_eq!(opts.region.as_ref().map(|r| r.code()), Some("us-east-1"));
     }
 
     #[test]

@@ -64,36 +64,11 @@ impl ConnectionOptions {
 
     fn from_pairs(pairs: impl Iterator<Item = (String, String)>) -> Result<Self> {
         let mut options = Self::default();
-        let mut seen: HashMap<ConfigKey, (String, String)> = HashMap::new();
-        let mut previous: Option<String> = None;
+        let mut keys = KeyResolver::default();
         for (written, value) in pairs {
-            let key = match ConfigKey::from_str(&written) {
-                Ok(key) => key,
-                Err(Error::UnknownKey { suggestion, .. })
-                    if previous.as_deref().is_some_and(is_secret_name) =>
-                {
-                    // Maybe the rest of a secret that holds an unquoted ';': never show it.
-                    return Err(Error::UnquotedSeparator {
-                        after: previous.unwrap_or_default(),
-                        suggestion,
-                    });
-                }
-                Err(e) => return Err(e),
-            };
-            if let Some((first, earlier)) = seen.get(&key) {
-                if *earlier == value {
-                    continue;
-                }
-                return Err(Error::DuplicateKey {
-                    key: key.name().to_string(),
-                    first: first.clone(),
-                    second: written,
-                    values: (!key.is_secret()).then(|| (earlier.clone(), value.clone())),
-                });
+            if let Some(key) = keys.resolve(written, &value)? {
+                options.set(key, &value)?;
             }
-            options.set(key, &value)?;
-            seen.insert(key, (written.clone(), value));
-            previous = Some(written);
         }
         Ok(options)
     }
@@ -165,6 +140,23 @@ impl ConnectionOptions {
                 self.query_timeout = optional(v, |v| {
                     parse_u64(name, v, "a whole number of seconds, more than 0")
                         .map(Duration::from_secs)
+                })?
+            }
+            ConfigKey::MaxBytesScanned => {
+                self.max_bytes_scanned = optional(v, |v| parse_bytes(name, v))?
+            }
+            ConfigKey::PricePerTB => {
+                self.price_per_tb = optional(v, |v| {
+                    v.trim()
+                        .trim_start_matches('$')
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|p| p.is_finite() && *p >= 0.0)
+                        .ok_or_else(|| Error::InvalidNumber {
+                            key: name.to_string(),
+                            value: v.to_string(),
+                            expected: "US dollars per TB, e.g. 5.00".into(),
+                        })
                 })?
             }
             ConfigKey::Endpoint => self.endpoints.all = text(),
@@ -304,6 +296,78 @@ impl SsoProperties {
     }
 }
 
+/// The properties of a connection string in the order written, each as its [`ConfigKey`] and its
+/// text value (unquoted, as [`ConnectionOptionsBuilder::with_config`] takes it), without
+/// converting or validating the values.
+///
+/// The text and the names are read as [`ConnectionOptions::parse`] reads them (quoting,
+/// aliases, case) and fail with the same errors: an unknown name, a property written twice with
+/// different values (written twice with one value, it is listed once).
+///
+/// ```
+/// use datafusion_athena_config::{ConfigKey, parse_properties};
+/// let pairs = parse_properties("awsregion=IRELAND;WorkGroup='a;b';").unwrap();
+/// assert_eq!(
+///     pairs,
+///     [(ConfigKey::AwsRegion, "IRELAND".to_string()), (ConfigKey::WorkGroup, "a;b".to_string())]
+/// );
+/// ```
+///
+/// [`ConnectionOptionsBuilder::with_config`]: crate::ConnectionOptionsBuilder::with_config
+pub fn parse_properties(s: &str) -> Result<Vec<(ConfigKey, String)>> {
+    let mut keys = KeyResolver::default();
+    let mut properties = Vec::new();
+    for pair in tokenize(s, &is_secret_name)? {
+        if let Some(key) = keys.resolve(pair.key, &pair.value)? {
+            properties.push((key, pair.value));
+        }
+    }
+    Ok(properties)
+}
+
+/// Matches written names to keys, one pair after the other, remembering what came before.
+#[derive(Default)]
+struct KeyResolver {
+    /// The keys seen, with the name and value they were written with.
+    seen: HashMap<ConfigKey, (String, String)>,
+    /// The name written last.
+    previous: Option<String>,
+}
+
+impl KeyResolver {
+    /// The key of `written`, or `None` for a repetition with the same value (to skip); an
+    /// unknown name or a repetition with another value is an error.
+    fn resolve(&mut self, written: String, value: &str) -> Result<Option<ConfigKey>> {
+        let key = match ConfigKey::from_str(&written) {
+            Ok(key) => key,
+            Err(Error::UnknownKey { suggestion, .. })
+                if self.previous.as_deref().is_some_and(is_secret_name) =>
+            {
+                // Maybe the rest of a secret that holds an unquoted ';': never show it.
+                return Err(Error::UnquotedSeparator {
+                    after: self.previous.take().unwrap_or_default(),
+                    suggestion,
+                });
+            }
+            Err(e) => return Err(e),
+        };
+        if let Some((first, earlier)) = self.seen.get(&key) {
+            if earlier == value {
+                return Ok(None);
+            }
+            return Err(Error::DuplicateKey {
+                key: key.name().to_string(),
+                first: first.clone(),
+                second: written,
+                values: (!key.is_secret()).then(|| (earlier.clone(), value.to_string())),
+            });
+        }
+        self.seen.insert(key, (written.clone(), value.to_string()));
+        self.previous = Some(written);
+        Ok(Some(key))
+    }
+}
+
 impl FromStr for ConnectionOptions {
     type Err = Error;
 
@@ -360,6 +424,36 @@ pub(crate) fn parse_bool(key: &str, value: &str) -> Result<bool> {
 }
 
 /// A whole number; a negative or huge number is out of range, anything else is not a number.
+/// A byte count: digits, optionally followed by `B`, `KB`, `MB`, `GB` or `TB` (powers of 1024;
+/// `KiB`... accepted too), case-insensitively and with optional spaces (`10GB`, `512 mb`).
+pub(crate) fn parse_bytes(key: &str, value: &str) -> Result<u64> {
+    const EXPECTED: &str = "bytes, or a number with KB, MB, GB or TB (e.g. 10GB)";
+    let v = value.trim();
+    let split = v.find(|c: char| !c.is_ascii_digit()).unwrap_or(v.len());
+    let (digits, unit) = v.split_at(split);
+    let shift = match unit.trim().to_ascii_uppercase().as_str() {
+        "" | "B" => 0,
+        "K" | "KB" | "KIB" => 10,
+        "M" | "MB" | "MIB" => 20,
+        "G" | "GB" | "GIB" => 30,
+        "T" | "TB" | "TIB" => 40,
+        _ => {
+            return Err(Error::InvalidNumber {
+                key: key.to_string(),
+                value: v.to_string(),
+                expected: EXPECTED.into(),
+            });
+        }
+    };
+    let n = parse_u64(key, digits, EXPECTED)?;
+    n.checked_mul(1u64 << shift)
+        .ok_or_else(|| Error::OutOfRange {
+            key: key.to_string(),
+            value: v.to_string(),
+            range: "at most 16 EB".into(),
+        })
+}
+
 pub(crate) fn parse_u64(key: &str, value: &str, expected: &str) -> Result<u64> {
     let v = value.trim();
     v.parse::<u64>().map_err(|_| {
@@ -393,6 +487,43 @@ pub(crate) fn parse_u32(key: &str, value: &str, expected: &str) -> Result<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn byte_counts_take_units_and_name_the_property_when_wrong() {
+        let b = |v| parse_bytes("MaxBytesScanned", v);
+        assert_eq!(b("1048576").unwrap(), 1 << 20);
+        assert_eq!(b("10GB").unwrap(), 10 << 30);
+        assert_eq!(b("512 mb").unwrap(), 512 << 20);
+        assert_eq!(b("2TiB").unwrap(), 2 << 40);
+        assert_eq!(b("7KB").unwrap(), 7 << 10);
+        for bad in ["ten GB", "10 XB", "-5MB", "", "1.5GB"] {
+            let e = b(bad).unwrap_err().to_string();
+            assert!(e.contains("MaxBytesScanned"), "{bad}: {e}");
+        }
+        let e = b("99999999TB").unwrap_err().to_string();
+        assert!(e.contains("16 EB"), "{e}");
+    }
+
+    #[test]
+    fn the_cost_of_a_query_is_billed_per_megabyte_with_a_minimum_of_ten() {
+        let o: ConnectionOptions = "PricePerTB=5".parse().unwrap();
+        let per_mb = 5.0 / (1u64 << 20) as f64;
+        assert!((o.query_cost(0) - 10.0 * per_mb).abs() < 1e-12);
+        assert!((o.query_cost((10 << 20) + 1) - 11.0 * per_mb).abs() < 1e-12);
+        assert!((o.query_cost(1 << 40) - 5.0).abs() < 1e-9);
+        let dear: ConnectionOptions = "PricePerTB=$6.75".parse().unwrap();
+        assert!((dear.query_cost(1 << 40) - 6.75).abs() < 1e-9);
+        let e = "PricePerTB=cheap"
+            .parse::<ConnectionOptions>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("PricePerTB"), "{e}");
+        let e = "MaxBytesScanned=0"
+            .parse::<ConnectionOptions>()
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("MaxBytesScanned"), "{e}");
+    }
 
     #[test]
     fn numbers() {
@@ -447,5 +578,46 @@ mod tests {
                 suggestion: Some("IRELAND".into())
             }
         );
+    }
+
+    #[test]
+    fn properties_are_listed_as_written_with_their_keys() {
+        let got = parse_properties(
+            " region = IRELAND ;Schema=sales;SSOProperties='ApiToken=a;MFAType=OktaVerify;';\
+             Password=\"p;w\"\"d\";Database=sales;WorkGroup=a=b",
+        )
+        .unwrap();
+        let want = [
+            (ConfigKey::AwsRegion, "IRELAND"),
+            (ConfigKey::Database, "sales"),
+            (ConfigKey::SsoProperties, "ApiToken=a;MFAType=OktaVerify;"),
+            (ConfigKey::Password, "p;w\"d"),
+            (ConfigKey::WorkGroup, "a=b"),
+        ];
+        let want: Vec<(ConfigKey, String)> =
+            want.iter().map(|&(k, v)| (k, v.to_string())).collect();
+        assert_eq!(got, want);
+        // Values are not converted, so not checked.
+        assert_eq!(
+            parse_properties("QueryTimeout=soon").unwrap(),
+            [(ConfigKey::QueryTimeout, "soon".to_string())]
+        );
+    }
+
+    #[test]
+    fn properties_fail_as_parse_does() {
+        for bad in [
+            "Database=a;Schema=b",
+            "Databse=a",
+            "Password=p;w;Database=a",
+            "WorkGroup='open",
+        ] {
+            assert_eq!(
+                parse_properties(bad).map(|_| ()),
+                ConnectionOptions::parse_unvalidated(bad).map(|_| ()),
+                "{bad}"
+            );
+            assert!(parse_properties(bad).is_err(), "{bad}");
+        }
     }
 }

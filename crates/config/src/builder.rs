@@ -94,6 +94,10 @@ impl ConnectionOptionsBuilder {
         with_auto_unload_min_rows(rows: u64) => |o| o.auto_unload_min_rows = Some(rows);
         /// `QueryTimeout` (more than 0; sub-second parts are dropped when printed).
         with_query_timeout(timeout: Duration) => |o| o.query_timeout = Some(timeout);
+        /// `MaxBytesScanned` (more than 0).
+        with_max_bytes_scanned(bytes: u64) => |o| o.max_bytes_scanned = Some(bytes);
+        /// `PricePerTB` in US dollars.
+        with_price_per_tb(dollars: f64) => |o| o.price_per_tb = Some(dollars);
         /// `Endpoint`: one endpoint for every service.
         with_endpoint(url: impl Into<String>) => |o| o.endpoints.all = Some(url.into());
         /// `AthenaEndpoint`.

@@ -184,6 +184,19 @@ property_table! {
             example: "300",
             doc: "A query still running after this many seconds is stopped.",
         },
+        MaxBytesScanned {
+            name: "MaxBytesScanned", aliases: ["BytesScannedLimit"], secret: false,
+            group: "Query results",
+            values: "bytes, or a number with KB, MB, GB or TB (powers of 1024)",
+            default: Some("no limit"), example: "10GB",
+            doc: "A query that scans more than this is stopped while it runs and fails with an error naming the limit (the workgroup's own cutoff applies as well).",
+        },
+        PricePerTB {
+            name: "PricePerTB", aliases: [], secret: false, group: "Query results",
+            values: "US dollars per TB (2^40 bytes) scanned", default: Some("5.00"),
+            example: "6.75",
+            doc: "The price the CLI uses to show what each query cost (billed per MB scanned, at least 10 MB); Athena's list price in most regions is 5.00.",
+        },
         Endpoint {
             name: "Endpoint", aliases: ["EndpointOverride", "EndpointUrl"], secret: false,
             group: "Endpoints",

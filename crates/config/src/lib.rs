@@ -32,6 +32,7 @@ mod scheme;
 mod secret;
 mod validate;
 
+pub use apply::parse_properties;
 pub use builder::ConnectionOptionsBuilder;
 pub use env::CONNECTION_ENV;
 pub use error::{Error, Result};
@@ -39,11 +40,11 @@ pub use fetcher::ResultFetcher;
 pub use keys::{ConfigKey, SsoKey};
 pub use options::{
     AuthOptions, CognitoOptions, ConnectionOptions, DEFAULT_AUTO_UNLOAD_MIN_ROWS,
-    DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES, DEFAULT_TEMPORARY_TOKEN_DURATION, DataZoneOptions,
-    EncryptionOption, Endpoints, ResultReuse, SsoProperties,
+    DEFAULT_PRICE_PER_TB, DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES, DEFAULT_TEMPORARY_TOKEN_DURATION,
+    DataZoneOptions, EncryptionOption, Endpoints, ResultReuse, SsoProperties,
 };
 pub use reference::connection_string_reference;
 pub use region::{REGIONS, Region};
-pub use s3::S3Location;
+pub use s3::{S3Location, S3Object};
 pub use scheme::AuthScheme;
 pub use secret::{REDACTED, Secret};

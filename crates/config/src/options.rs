@@ -35,6 +35,10 @@ pub struct ConnectionOptions {
     pub auto_unload_min_rows: Option<u64>,
     /// `QueryTimeout` in seconds: a query still running after this long is stopped. `None` waits.
     pub query_timeout: Option<Duration>,
+    /// `MaxBytesScanned`: a query that scans more is stopped and fails. `None`: no limit.
+    pub max_bytes_scanned: Option<u64>,
+    /// `PricePerTB` in US dollars. `None` means [`DEFAULT_PRICE_PER_TB`].
+    pub price_per_tb: Option<f64>,
     /// Endpoint overrides (VPC endpoints, FIPS, local emulators).
     pub endpoints: Endpoints,
     /// Credentials and the scheme that turns them into AWS credentials.
@@ -347,7 +351,18 @@ pub const DEFAULT_RESULT_REUSE_MAX_AGE_MINUTES: u32 = 60;
 /// result CSV (see the `result_paths` bench in the README).
 pub const DEFAULT_AUTO_UNLOAD_MIN_ROWS: u64 = 1_000_000;
 
+/// The default of `PricePerTB`: Athena's list price per TB scanned in most regions.
+pub const DEFAULT_PRICE_PER_TB: f64 = 5.0;
+
 impl ConnectionOptions {
+    /// What Athena bills for a query that scanned `bytes` at `PricePerTB`, in US dollars:
+    /// bytes rounded up to the next MB, at least 10 MB.
+    pub fn query_cost(&self, bytes: u64) -> f64 {
+        const MB: u64 = 1 << 20;
+        let billed = bytes.div_ceil(MB).max(10) * MB;
+        billed as f64 / (1u64 << 40) as f64 * self.price_per_tb.unwrap_or(DEFAULT_PRICE_PER_TB)
+    }
+
     /// The effective `AutoUnloadMinRows` (`None` when size never selects UNLOAD).
     pub fn auto_unload_threshold(&self) -> Option<u64> {
         match self

@@ -98,6 +98,10 @@ impl ConnectionOptions {
                     ConfigKey::QueryTimeout => {
                         self.query_timeout.map(|d| Shown::Number(d.as_secs()))
                     }
+                    ConfigKey::MaxBytesScanned => self.max_bytes_scanned.map(Shown::Number),
+                    ConfigKey::PricePerTB => {
+                        self.price_per_tb.map(|p| Shown::Text(format!("{p:.2}")))
+                    }
                     ConfigKey::Endpoint => text(&self.endpoints.all),
                     ConfigKey::AthenaEndpoint => text(&self.endpoints.athena),
                     ConfigKey::GlueEndpoint => text(&self.endpoints.glue),

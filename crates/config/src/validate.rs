@@ -133,6 +133,22 @@ impl ConnectionOptions {
                 "a whole number of minutes from 0 to 10080 (7 days)",
             ));
         }
+        if self.max_bytes_scanned == Some(0) {
+            return Err(out_of_range(
+                ConfigKey::MaxBytesScanned,
+                0,
+                "more than 0 bytes (leave MaxBytesScanned out for no limit)",
+            ));
+        }
+        if let Some(p) = self.price_per_tb
+            && !(p.is_finite() && p >= 0.0)
+        {
+            return Err(out_of_range(
+                ConfigKey::PricePerTB,
+                p,
+                "US dollars per TB, 0 or more",
+            ));
+        }
         if self.query_timeout == Some(Duration::ZERO) {
             return Err(out_of_range(
                 ConfigKey::QueryTimeout,

@@ -1,12 +1,13 @@
 //! AWS SDK clients and the S3 object store, built from [`ConnectionOptions`].
 
+use std::collections::HashMap;
+use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use async_trait::async_trait;
+use aws_config::SdkConfig;
 use aws_config::retry::RetryConfig;
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_smithy_async::time::{SharedTimeSource, SystemTimeSource};
 use datafusion_athena_config::ConnectionOptions;
@@ -17,59 +18,9 @@ use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
 
-/// Static credentials from `AWSAccessKey` / `AWSSecretKey` / `AWSSessionToken`, when given.
-/// An access key without a secret key (or the reverse) is an error naming both properties.
-pub fn static_credentials(
-    options: &ConnectionOptions,
-) -> Result<Option<SharedCredentialsProvider>> {
-    let auth = &options.auth;
-    match (&auth.access_key, &auth.secret_key) {
-        (None, None) => Ok(None),
-        (Some(key), Some(secret)) => Ok(Some(SharedCredentialsProvider::new(Credentials::new(
-            key.clone(),
-            secret.expose().to_string(),
-            auth.session_token.as_ref().map(|t| t.expose().to_string()),
-            None,
-            "datafusion-athena-connection-options",
-        )))),
-        (Some(_), None) => Err(Error::Config(
-            "AWSAccessKey is set but AWSSecretKey is not: set both, or neither to use the default credential chain".into(),
-        )),
-        (None, Some(_)) => Err(Error::Config(
-            "AWSSecretKey is set but AWSAccessKey is not: set both, or neither to use the default credential chain".into(),
-        )),
-    }
-}
-
-/// Loads the shared AWS configuration: the region from `AWSRegion` (else the environment) and
-/// the given credentials (else static keys from the options, else the default chain).
-pub async fn sdk_config(
-    options: &ConnectionOptions,
-    credentials: Option<SharedCredentialsProvider>,
-) -> Result<SdkConfig> {
-    let credentials = match credentials {
-        Some(c) => Some(c),
-        None => static_credentials(options)?,
-    };
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(region) = &options.region {
-        loader = loader.region(Region::new(region.code().to_string()));
-    }
-    if let Some(c) = credentials {
-        loader = loader.credentials_provider(c);
-    }
-    let config = loader.load().await;
-    if config.region().is_none() {
-        return Err(Error::Config(
-            "no AWS region: set AWSRegion (e.g. AWSRegion=eu-west-1) or AWS_REGION".into(),
-        ));
-    }
-    Ok(config)
-}
-
 /// The retry policy of every Athena call: throttling and transient errors are retried with
 /// exponential backoff and jitter (the SDK's standard mode), up to 8 attempts.
-pub fn athena_retry_config() -> RetryConfig {
+pub(crate) fn athena_retry_config() -> RetryConfig {
     RetryConfig::standard()
         .with_max_attempts(8)
         .with_initial_backoff(Duration::from_millis(100))
@@ -106,7 +57,7 @@ pub fn s3_store(
 
 /// [`s3_store`] judging credential expiry by `clock` (the SDK configuration's time source, so
 /// a test clock or a skew-corrected clock applies to S3 as it does to the SDK clients).
-pub fn s3_store_with_clock(
+pub(crate) fn s3_store_with_clock(
     options: &ConnectionOptions,
     region: &str,
     bucket: &str,
@@ -125,12 +76,76 @@ pub fn s3_store_with_clock(
     if let Some(c) = credentials {
         builder = builder.with_credentials(Arc::new(SdkCredentialBridge::new(c, clock)));
     }
-    let store = builder.build().map_err(|e| {
-        Error::Config(format!(
-            "cannot build the S3 client for bucket '{bucket}': {e}"
-        ))
+    let store = builder.build().map_err(|e| Error::S3Client {
+        bucket: bucket.to_string(),
+        message: e.to_string(),
     })?;
     Ok(Arc::new(store))
+}
+
+/// The S3 clients of one connection, one per bucket, built on first use and then shared.
+#[derive(Clone)]
+pub(crate) struct S3Stores {
+    options: Arc<ConnectionOptions>,
+    region: String,
+    credentials: Option<SharedCredentialsProvider>,
+    clock: SharedTimeSource,
+    stores: Arc<std::sync::Mutex<HashMap<String, Arc<dyn ObjectStore>>>>,
+}
+
+impl fmt::Debug for S3Stores {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Stores")
+            .field("region", &self.region)
+            .field("endpoint", &self.options.endpoints.s3())
+            .finish_non_exhaustive()
+    }
+}
+
+impl S3Stores {
+    pub(crate) fn new(
+        options: Arc<ConnectionOptions>,
+        region: String,
+        credentials: Option<SharedCredentialsProvider>,
+        clock: SharedTimeSource,
+    ) -> Self {
+        Self {
+            options,
+            region,
+            credentials,
+            clock,
+            stores: Arc::default(),
+        }
+    }
+
+    /// Uses `store` for `bucket` from now on.
+    pub(crate) fn insert(&self, bucket: &str, store: Arc<dyn ObjectStore>) {
+        self.cache().insert(bucket.to_string(), store);
+    }
+
+    /// The object store for `bucket` (built once, then shared).
+    pub(crate) fn get(&self, bucket: &str) -> Result<Arc<dyn ObjectStore>> {
+        let mut stores = self.cache();
+        if let Some(s) = stores.get(bucket) {
+            return Ok(Arc::clone(s));
+        }
+        let store = s3_store_with_clock(
+            &self.options,
+            &self.region,
+            bucket,
+            self.credentials.clone(),
+            self.clock.clone(),
+        )?;
+        stores.insert(bucket.to_string(), Arc::clone(&store));
+        Ok(store)
+    }
+
+    /// The cache; a panic elsewhere while it was held leaves a map that is still whole.
+    fn cache(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<dyn ObjectStore>>> {
+        self.stores
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
 }
 
 /// How long before their expiry credentials handed to S3 are replaced (the same margin as the
@@ -190,23 +205,8 @@ impl CredentialProvider for SdkCredentialBridge {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use aws_credential_types::Credentials;
     use aws_smithy_async::time::TimeSource;
-    use datafusion_athena_config::Secret;
-
-    #[test]
-    fn keys_need_each_other() {
-        let mut o = ConnectionOptions::default();
-        assert!(static_credentials(&o).unwrap().is_none());
-        o.auth.access_key = Some("AKIDEXAMPLE".into());
-        let err = static_credentials(&o).unwrap_err().to_string();
-        assert!(
-            err.contains("AWSSecretKey is set but") || err.contains("AWSSecretKey is not"),
-            "{err}"
-        );
-        o.auth.secret_key = Some(Secret::new("s3cr3t-value"));
-        let p = static_credentials(&o).unwrap().unwrap();
-        assert!(!format!("{p:?}").contains("s3cr3t-value"));
-    }
 
     #[tokio::test]
     async fn bridge_hands_over_and_caches_credentials() {
@@ -280,16 +280,5 @@ mod tests {
         *clock.0.lock().unwrap() = start + Duration::from_secs(601);
         assert_eq!(bridge.get_credential().await.unwrap().key_id, "AK1");
         assert_eq!(bridge.get_credential().await.unwrap().key_id, "AK1");
-    }
-
-    #[tokio::test]
-    async fn region_is_required() {
-        let mut o: ConnectionOptions = "AWSAccessKey=a;AWSSecretKey=b;AWSRegion=eu-west-1"
-            .parse()
-            .unwrap();
-        let c = sdk_config(&o, None).await.unwrap();
-        assert_eq!(c.region().map(|r| r.as_ref()), Some("eu-west-1"));
-        o.auth.secret_key = None;
-        assert!(sdk_config(&o, None).await.is_err());
     }
 }

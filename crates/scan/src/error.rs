@@ -1,11 +1,17 @@
 //! The crate's one error type.
+//!
+//! Foreign error types in the API: `object_store::Error` (in [`Error::S3`]; the crate's API
+//! already speaks object_store through `AthenaRunner::with_object_store`), the Parquet error
+//! DataFusion re-exports as `datafusion::parquet` (in [`Error::Parquet`]), Arrow's
+//! ([`Error::Arrow`]) and the auth crate's ([`Error::Auth`]). AWS SDK errors stay boxed
+//! ([`BoxError`]): their types change with every SDK release.
 
 use std::time::Duration;
 
 use datafusion::arrow::error::ArrowError;
 use datafusion::error::DataFusionError;
 
-/// A boxed error from a library whose types stay out of this crate's API (AWS SDK, object_store).
+/// A boxed error from a library whose types stay out of this crate's API (the AWS SDK).
 pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// The result type of this crate.
@@ -24,6 +30,17 @@ pub enum Error {
         reason: String,
     },
 
+    /// A column or table name that cannot be written as an Athena identifier.
+    #[error(
+        "the {kind} {name:?} cannot be written as an Athena identifier (it is empty or holds control characters)"
+    )]
+    UnquotableName {
+        /// `column` or `table name part`.
+        kind: &'static str,
+        /// The name as given.
+        name: String,
+    },
+
     /// An Arrow type with no Athena equivalent.
     #[error("Arrow type {data_type} has no Athena equivalent{context}")]
     UnsupportedArrowType {
@@ -33,9 +50,37 @@ pub enum Error {
         context: String,
     },
 
-    /// The connection options cannot produce a working client.
-    #[error("invalid connection options: {0}")]
-    Config(String),
+    /// Credentials (or the region) could not be obtained for the connection.
+    #[error("could not obtain AWS credentials: {0}")]
+    Auth(#[from] datafusion_athena_auth::Error),
+
+    /// A connection property has a value the AWS SDK refuses.
+    #[error("{property} is invalid: {message}")]
+    InvalidOption {
+        /// The connection property.
+        property: &'static str,
+        /// What the SDK said.
+        message: String,
+    },
+
+    /// The S3 client for a bucket could not be built (an unusable endpoint or region).
+    #[error("cannot build the S3 client for bucket '{bucket}': {message}")]
+    S3Client {
+        /// The bucket.
+        bucket: String,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// `ResultFetcher=S3` was asked for, but the query has no S3 output location (a workgroup
+    /// with managed query results).
+    #[error(
+        "query {query_id} has no S3 output location (a workgroup with managed query results?): use ResultFetcher=GetQueryResults or Auto"
+    )]
+    NoOutputLocation {
+        /// The query execution id.
+        query_id: String,
+    },
 
     /// An Athena API call failed (after the SDK's retries).
     #[error("Athena {operation} failed{}: {message}", code.as_deref().map(|c| format!(" ({c})")).unwrap_or_default())]
@@ -76,6 +121,19 @@ pub enum Error {
         query_id: String,
         /// Athena's state change reason.
         reason: String,
+    },
+
+    /// The query scanned more than `MaxBytesScanned` while running; it was stopped.
+    #[error(
+        "Athena query {query_id} scanned {scanned} bytes, more than MaxBytesScanned={limit}, and was stopped; filter on partition columns or raise MaxBytesScanned"
+    )]
+    ScanLimitExceeded {
+        /// The query execution id.
+        query_id: String,
+        /// `MaxBytesScanned`.
+        limit: u64,
+        /// `DataScannedInBytes` when the query was stopped.
+        scanned: u64,
     },
 
     /// The query did not finish within `QueryTimeout`; it was stopped.
@@ -158,7 +216,9 @@ impl Error {
         match self {
             Self::QueryFailed { query_id, .. }
             | Self::QueryCancelled { query_id, .. }
-            | Self::Timeout { query_id, .. } => Some(query_id),
+            | Self::Timeout { query_id, .. }
+            | Self::ScanLimitExceeded { query_id, .. }
+            | Self::NoOutputLocation { query_id } => Some(query_id),
             _ => None,
         }
     }
@@ -234,7 +294,10 @@ mod tests {
     fn arrow_errors_stay_arrow_errors_in_datafusion() {
         let e: DataFusionError = Error::Arrow(ArrowError::ComputeError("x".into())).into();
         assert!(matches!(e, DataFusionError::ArrowError(..)));
-        let e: DataFusionError = Error::Config("bad".into()).into();
+        let e: DataFusionError = Error::NoOutputLocation {
+            query_id: "q".into(),
+        }
+        .into();
         assert!(matches!(e, DataFusionError::External(..)));
     }
 }

@@ -28,7 +28,7 @@ use futures::{StreamExt, TryStreamExt};
 use crate::key_filter::{MAX_QUERY_BYTES, key_filter_sql};
 use crate::metrics::QueryMetrics;
 use crate::parameters::{Parameter, fill};
-use crate::pushdown::{AthenaTableName, NotPushable, ScanShape, scan_sql};
+use crate::statement::{AthenaTableName, ScanShape, scan_sql};
 
 /// Runs one Athena SQL statement and streams its rows as record batches of `schema`.
 ///
@@ -99,7 +99,7 @@ enum KeyFilterSent {
 /// Dropping the stream before the query finished stops the query.
 ///
 /// A table scan ([`Self::table_scan`]) also takes DataFusion's dynamic filters: the build
-/// side keys of a hash join whose probe side it is (see [`crate::key_filter_sql`]). The query
+/// side keys of a hash join whose probe side it is (see `key_filter.rs`). The query
 /// starts when the stream is first polled, which a hash join does only once its build side is
 /// loaded and its filter complete; the filter's value then is written as Athena SQL and added
 /// to the `WHERE` clause (the statement stays under Athena's 262,144 bytes: a key list too long
@@ -162,7 +162,7 @@ impl AthenaExec {
         columns: Vec<String>,
         filters: Vec<String>,
         schema: SchemaRef,
-    ) -> Result<Self, NotPushable> {
+    ) -> crate::Result<Self> {
         let sql = scan_sql(&table, &ScanShape::Rows(columns.clone()), &filters, None)?;
         let mut exec = Self::new(executor, sql, schema, Answer::Rows);
         exec.scan = Some(ScanParts {

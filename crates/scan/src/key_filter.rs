@@ -18,7 +18,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use datafusion::arrow::array::Array;
-use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Column, DFSchema, ScalarValue};
 use datafusion::logical_expr::expr::InList;
 use datafusion::logical_expr::{BinaryExpr, Cast, Expr, ExprSchemable, Operator};
@@ -29,6 +28,7 @@ use datafusion::physical_expr::expressions::{
 use datafusion::physical_expr::{PhysicalExpr, ScalarFunctionExpr};
 
 use crate::pushdown::{can_push, filter_to_sql};
+use crate::type_class::is_string;
 
 /// Athena's limit on the length of one statement, in bytes (`StartQueryExecution` rejects
 /// longer `QueryString`s).
@@ -41,7 +41,7 @@ pub const MAX_QUERY_BYTES: usize = 262_144;
 ///
 /// When the key list is too long it falls back to the range of the keys
 /// (`"k" >= min AND "k" <= max`), then to nothing.
-pub fn key_filter_sql(
+pub(crate) fn key_filter_sql(
     filter: &Arc<dyn PhysicalExpr>,
     schema: &DFSchema,
     max_bytes: usize,
@@ -226,10 +226,6 @@ fn in_list(list: &InListExpr, schema: &DFSchema, lists: bool) -> Implied {
     }
 }
 
-fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
-
 /// The keys of a multi-column join, which DataFusion lists as `struct(k1, k2, ...)`.
 fn struct_keys(e: &Arc<dyn PhysicalExpr>, schema: &DFSchema) -> Option<Vec<Expr>> {
     let f = e.downcast_ref::<ScalarFunctionExpr>()?;
@@ -347,7 +343,7 @@ fn operand(e: &Arc<dyn PhysicalExpr>, schema: &DFSchema) -> Option<Expr> {
 #[cfg(test)]
 mod tests {
     use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray, StringViewArray};
-    use datafusion::arrow::datatypes::{Field, Schema};
+    use datafusion::arrow::datatypes::{DataType, Field, Schema};
     use datafusion::physical_expr::expressions::{col, lit};
 
     use super::*;

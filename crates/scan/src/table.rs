@@ -16,7 +16,8 @@ use datafusion::physical_expr::{AnalysisContext, analyze};
 use datafusion::physical_plan::ExecutionPlan;
 
 use crate::exec::{AthenaExec, QueryExecutor};
-use crate::pushdown::{AthenaTableName, ScanShape, can_push, filter_to_sql, scan_sql};
+use crate::pushdown::{can_push, filter_to_sql};
+use crate::statement::{AthenaTableName, ScanShape, scan_sql};
 
 /// One Athena table, read by sending SQL to Athena.
 ///
@@ -205,11 +206,7 @@ impl AthenaTable {
             ScanShape::Rows(columns)
         };
         let sql = scan_sql(&self.name, &shape, &filters, limit).map_err(|e| {
-            DataFusionError::Plan(format!(
-                "cannot scan Athena table {}: {}",
-                self.name,
-                e.reason()
-            ))
+            DataFusionError::Plan(format!("cannot scan Athena table {}: {e}", self.name))
         })?;
         Ok((sql, shape))
     }
@@ -249,9 +246,8 @@ impl TableProvider for AthenaTable {
                 AthenaExec::table_scan(executor, self.name.clone(), columns, filters, schema)
                     .map_err(|e| {
                         DataFusionError::Plan(format!(
-                            "cannot scan Athena table {}: {}",
-                            self.name,
-                            e.reason()
+                            "cannot scan Athena table {}: {e}",
+                            self.name
                         ))
                     })?
             }

@@ -5,6 +5,9 @@
 //! (`integer`, `varchar(10)`, `row(a integer)`, `timestamp(3) with time zone`). [`AthenaType`]
 //! parses all of them; [`athena_to_arrow`] maps to Arrow, [`arrow_to_trino`] and
 //! [`arrow_to_hive`] map back (for `CAST` and DDL).
+//!
+//! (Over 800 lines with its tests: one grammar and its two mappings, which read best side by
+//! side; the code itself is under 700 lines.)
 
 use std::fmt;
 use std::sync::Arc;
@@ -15,7 +18,7 @@ use crate::error::{Error, Result};
 
 /// The time zone given to Arrow timestamps read from `timestamp with time zone` values: Athena
 /// renders each value with its own zone; the instant is kept, in UTC.
-pub const TIMESTAMP_TZ: &str = "UTC";
+pub(crate) const TIMESTAMP_TZ: &str = "UTC";
 
 /// A parsed Athena type.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -346,7 +349,7 @@ fn hive_name(t: &AthenaType) -> Option<String> {
 
 /// Whether UNLOAD can write a column of this Arrow type (UNLOAD rejects `time` and
 /// `timestamp with time zone`, at any depth).
-pub fn unloadable(data_type: &DataType) -> bool {
+pub(crate) fn unloadable(data_type: &DataType) -> bool {
     match data_type {
         DataType::Time32(_) | DataType::Time64(_) => false,
         DataType::Timestamp(_, Some(_)) => false,

@@ -16,6 +16,8 @@ pub(crate) struct Session {
     /// The DataFusion context: Athena catalogs (default catalog and schema from the
     /// connection), `information_schema`, and quoted local paths as tables.
     pub(crate) ctx: SessionContext,
+    /// The connection options the catalogs were registered with.
+    pub(crate) options: ConnectionOptions,
     emulator: Option<EmulatorHandle>,
 }
 
@@ -79,7 +81,11 @@ pub(crate) async fn connect(cli: &Cli) -> Result<Session, CommandError> {
     }
     // After the Athena catalogs, so that the dynamic file catalog wraps them.
     let ctx = ctx.enable_url_table();
-    Ok(Session { ctx, emulator })
+    Ok(Session {
+        ctx,
+        options: opts,
+        emulator,
+    })
 }
 
 /// A query error as one line: planning and SQL errors are the user's (exit 2), the rest

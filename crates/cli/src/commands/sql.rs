@@ -10,7 +10,7 @@ use datafusion::physical_plan::execute_stream;
 use futures::StreamExt;
 
 use crate::cli::Cli;
-use crate::commands::connect::{connect, query_error};
+use crate::commands::connect::{Session, connect, query_error};
 use crate::commands::output::{self, Format};
 use crate::commands::progress::{ProgressLine, SystemClock, snapshot};
 use crate::commands::summary::athena_queries;
@@ -47,7 +47,7 @@ pub(crate) fn run(cli: &Cli, args: &Args) -> Result<(), CommandError> {
     let result = runtime.block_on(async {
         let session = connect(cli).await?;
         let outcome = tokio::select! {
-            r = collect(&session.ctx, &args.statement, args.quiet) => r,
+            r = collect(&session, &args.statement, args.quiet) => r,
             _ = tokio::signal::ctrl_c() => {
                 // The stream was dropped with the `collect` future: each scan's drop spawned
                 // its StopQueryExecution; let those run before the runtime goes away.
@@ -63,11 +63,11 @@ pub(crate) fn run(cli: &Cli, args: &Args) -> Result<(), CommandError> {
 }
 
 async fn collect(
-    ctx: &datafusion::prelude::SessionContext,
+    session: &Session,
     statement: &str,
     quiet: bool,
 ) -> Result<(datafusion::arrow::datatypes::SchemaRef, Vec<RecordBatch>), CommandError> {
-    let df = ctx.sql(statement).await.map_err(query_error)?;
+    let df = session.ctx.sql(statement).await.map_err(query_error)?;
     let task = Arc::new(df.task_ctx());
     let plan = df.create_physical_plan().await.map_err(query_error)?;
     let mut stream = execute_stream(Arc::clone(&plan), task).map_err(query_error)?;
@@ -93,7 +93,7 @@ async fn collect(
     // Erased before the summary is printed (and by its drop on an error).
     drop(progress);
     if !quiet {
-        for query in athena_queries(&plan) {
+        for query in athena_queries(&plan, &session.options) {
             eprintln!("{query}");
         }
     }

@@ -16,12 +16,16 @@
 
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{DFSchema, ScalarValue};
+use datafusion::logical_expr::expr::ScalarFunction;
 use datafusion::logical_expr::{Expr, ExprSchemable};
 use datafusion::sql::sqlparser::ast::{
     self, DateTimeField, ExtractSyntax, Function, FunctionArg, FunctionArgExpr,
     FunctionArgumentList, FunctionArguments, Ident, ObjectName, TrimWhereField,
 };
 use datafusion::sql::unparser::Unparser;
+
+use crate::int_range::cannot_overflow;
+use crate::type_class::{is_float, is_number, is_string};
 
 /// The DataFusion function names pushed to Athena, with the Trino SQL each becomes.
 pub const PUSHED_FUNCTIONS: &[(&str, &str)] = &[
@@ -83,9 +87,18 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
         }
     };
     match name {
-        "lower" | "upper" | "character_length" | "reverse" => {
+        "character_length" | "reverse" => {
             arity(args.len() == 1)?;
             require(all(is_string), name)
+        }
+        // Trino maps case one code point at a time (`ß` stays `ß`, no final sigma); DataFusion
+        // uses Unicode's full mappings (`ß` -> `SS`). Only ASCII literals agree for sure.
+        "lower" | "upper" => {
+            arity(args.len() == 1)?;
+            require(
+                string_literal(&args[0]).is_some_and(|s| s.is_ascii()),
+                "lower/upper of anything but an ASCII literal",
+            )
         }
         "replace" => {
             arity(args.len() == 3)?;
@@ -119,9 +132,18 @@ pub(crate) fn check_function(name: &str, args: &[Expr], schema: &DFSchema) -> Re
             }
             Ok(())
         }
+        // abs of the smallest integer overflows: Trino fails where DataFusion may not.
         "abs" => {
             arity(args.len() == 1)?;
-            require(is_numeric(&types[0]), name)
+            require(is_number(&types[0]), name)?;
+            let call = Expr::ScalarFunction(ScalarFunction::new_udf(
+                datafusion::functions::math::abs(),
+                args.to_vec(),
+            ));
+            require(
+                !types[0].is_integer() || cannot_overflow(&call, schema),
+                "abs of an integer that may be the smallest of its type",
+            )
         }
         "ceil" | "floor" | "ln" | "log10" | "exp" => {
             arity(args.len() == 1)?;
@@ -320,18 +342,6 @@ pub(crate) fn is_portable_regex(pattern: &str) -> bool {
     }
     // `(?` starts a flag group or look-around, which Rust and Java spell differently.
     !pattern.contains("(?") && !pattern.contains("[[") && !pattern.contains("&&")
-}
-
-fn is_string(t: &DataType) -> bool {
-    matches!(t, DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View)
-}
-
-fn is_float(t: &DataType) -> bool {
-    matches!(t, DataType::Float32 | DataType::Float64)
-}
-
-fn is_numeric(t: &DataType) -> bool {
-    t.is_integer() || is_float(t) || matches!(t, DataType::Decimal128(..))
 }
 
 fn string_literal(expr: &Expr) -> Option<&str> {

@@ -45,10 +45,10 @@ use datafusion::logical_expr::{
 
 use crate::dialect::quote_identifier;
 use crate::exec::QueryExecutor;
-use crate::pushdown::{
-    AthenaTableName, FLOAT_BOUNDS_KEY, FloatBounds, check_pushable, is_float, is_signed_int,
-};
+use crate::pushdown::{FLOAT_BOUNDS_KEY, FloatBounds, check_pushable};
+use crate::statement::AthenaTableName;
 use crate::table::AthenaTable;
+use crate::type_class::{is_float, is_signed_int};
 
 /// Why a plan stays in DataFusion.
 pub(crate) type Refusal = String;

@@ -14,16 +14,17 @@ use datafusion::prelude::SessionContext;
 use super::{AthenaFederation, AthenaSubquery};
 use crate::exec::QueryExecutor;
 use crate::metrics::QueryMetrics;
-use crate::pushdown::AthenaTableName;
+use crate::statement::AthenaTableName;
 use crate::table::AthenaTable;
 
-/// Records every statement and answers with no rows.
+/// Records every statement and answers each with no rows (the integration tests' `Recorder`
+/// passes statements on to a real executor instead).
 #[derive(Debug, Default)]
-struct Recorder {
+struct SilentRecorder {
     sent: Mutex<Vec<String>>,
 }
 
-impl QueryExecutor for Recorder {
+impl QueryExecutor for SilentRecorder {
     fn execute(
         &self,
         sql: &str,
@@ -60,11 +61,11 @@ fn session() -> SessionContext {
 }
 
 /// [`session`], with the recorders of its two connections.
-fn recorded_session() -> (SessionContext, Arc<Recorder>, Arc<Recorder>) {
+fn recorded_session() -> (SessionContext, Arc<SilentRecorder>, Arc<SilentRecorder>) {
     let ctx = SessionContext::new();
     ctx.add_optimizer_rule(Arc::new(AthenaFederation::new()));
-    let first = Arc::new(Recorder::default());
-    let second = Arc::new(Recorder::default());
+    let first = Arc::new(SilentRecorder::default());
+    let second = Arc::new(SilentRecorder::default());
     let one: Arc<dyn QueryExecutor> = Arc::clone(&first) as _;
     let two: Arc<dyn QueryExecutor> = Arc::clone(&second) as _;
     for (name, schema, executor) in [
@@ -82,7 +83,7 @@ fn recorded_session() -> (SessionContext, Arc<Recorder>, Arc<Recorder>) {
     (ctx, first, second)
 }
 
-impl Recorder {
+impl SilentRecorder {
     fn sent(&self) -> Vec<String> {
         self.sent.lock().expect("lock").clone()
     }

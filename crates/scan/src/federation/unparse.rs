@@ -35,8 +35,8 @@ use datafusion::sql::unparser::Unparser;
 use super::check::Refusal;
 use super::rule::FEDERATED_TABLE;
 use crate::dialect::{AthenaDialect, literal_to_sql};
-use crate::pushdown::AthenaTableName;
 use crate::pushdown::exact_decimal_casts;
+use crate::statement::AthenaTableName;
 
 /// The marker standing for parameter `i` in a statement until its value is known.
 pub(crate) fn parameter_marker(i: usize) -> String {

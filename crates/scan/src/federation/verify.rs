@@ -21,7 +21,7 @@ use datafusion::sql::planner::SqlToRel;
 use datafusion::sql::sqlparser::dialect::GenericDialect;
 
 use super::check::Refusal;
-use crate::pushdown::AthenaTableName;
+use crate::statement::AthenaTableName;
 
 /// DataFusion's built-in functions and planners.
 static FUNCTIONS: LazyLock<SessionState> =

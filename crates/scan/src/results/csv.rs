@@ -13,35 +13,8 @@ use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
 use super::text::BatchDecoder;
-use super::{AbortOnDrop, get_range, parts_of};
+use super::{AbortOnDrop, ReadOptions, get_range, parts_of};
 use crate::error::{Error, Result};
-
-/// How the CSV is fetched.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct CsvReadOptions {
-    /// Bytes per ranged GET.
-    pub(crate) part_size: u64,
-    /// Ranged GETs in flight at once (memory is bounded by `part_size * concurrency`).
-    pub(crate) concurrency: usize,
-    /// Rows per record batch.
-    pub(crate) batch_size: usize,
-    /// Pieces decoded at once, each on a blocking thread (default: the number of CPUs, at most
-    /// 4). Memory grows by about one part per decoder.
-    pub(crate) decoders: usize,
-}
-
-impl Default for CsvReadOptions {
-    fn default() -> Self {
-        Self {
-            part_size: 8 * 1024 * 1024,
-            concurrency: 4,
-            batch_size: 8192,
-            decoders: std::thread::available_parallelism()
-                .map(|n| n.get().min(4))
-                .unwrap_or(2),
-        }
-    }
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
@@ -301,7 +274,7 @@ pub(crate) async fn read_csv(
     path: Path,
     location: String,
     schema: SchemaRef,
-    options: CsvReadOptions,
+    options: ReadOptions,
     bytes_fetched: Option<datafusion::physical_plan::metrics::Count>,
 ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
     let size = store
@@ -633,11 +606,12 @@ mod tests {
             .await
             .unwrap();
         for part_size in [1, 2, 3, 7, 64, 1000, data.len() as u64] {
-            let opts = CsvReadOptions {
+            let opts = ReadOptions {
                 part_size,
                 concurrency: 3,
                 batch_size: 64,
                 decoders: 2,
+                ..Default::default()
             };
             let s = read_csv(
                 Arc::clone(&store),
@@ -665,11 +639,12 @@ mod tests {
         let store: Arc<dyn ObjectStore> = Arc::new(InMemory::new());
         let path = Path::from("bad.csv");
         store.put(&path, PutPayload::from(data)).await.unwrap();
-        let opts = CsvReadOptions {
+        let opts = ReadOptions {
             part_size: 256,
             concurrency: 2,
             batch_size: 10,
             decoders: 2,
+            ..Default::default()
         };
         let s = read_csv(store, path, "s3://b/bad.csv".into(), schema(), opts, None)
             .await
@@ -716,11 +691,12 @@ mod tests {
         let path = Path::from("big.csv");
         store.put(&path, PutPayload::from(data)).await.unwrap();
         let fetched = datafusion::physical_plan::metrics::Count::new();
-        let opts = CsvReadOptions {
+        let opts = ReadOptions {
             part_size: 4096,
             concurrency: 2,
             batch_size: 100,
             decoders: 2,
+            ..Default::default()
         };
         let mut s = read_csv(
             store,
@@ -755,11 +731,12 @@ mod tests {
             .put(&path, PutPayload::from_static(CSV))
             .await
             .unwrap();
-        let opts = CsvReadOptions {
+        let opts = ReadOptions {
             part_size: 5,
             concurrency: 3,
             batch_size: 2,
             decoders: 3,
+            ..Default::default()
         };
         let s = read_csv(
             Arc::clone(&store),

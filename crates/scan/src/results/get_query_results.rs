@@ -12,8 +12,8 @@ use futures::stream::{BoxStream, StreamExt};
 use super::AbortOnDrop;
 use super::text::BatchDecoder;
 use crate::error::{Error, Result};
+use crate::lifecycle::api_error;
 use crate::metrics::QueryMetrics;
-use crate::runner::api_error;
 
 /// Rows per GetQueryResults page (the API's maximum).
 pub(crate) const PAGE_SIZE: i32 = 1000;

@@ -20,135 +20,179 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use datafusion::arrow::datatypes::SchemaRef;
 use datafusion::arrow::record_batch::RecordBatch;
-use datafusion_athena_config::ResultFetcher;
+use datafusion_athena_config::{ResultFetcher, S3Location, S3Object};
 use futures::stream::BoxStream;
 use object_store::path::Path;
 use object_store::{ObjectStore, ObjectStoreExt};
 
+use crate::client::S3Stores;
 use crate::error::{Error, Result};
+use crate::lifecycle::{CompletedQuery, QueryLifecycle};
 use crate::metrics::QueryMetrics;
-use crate::runner::{AthenaRunner, CompletedQuery};
 
 /// The name of each fetch path, as shown in the `fetch_path` metric.
 pub(crate) const PATH_S3: &str = "S3";
 pub(crate) const PATH_GET_QUERY_RESULTS: &str = "GetQueryResults";
 pub(crate) const PATH_UNLOAD: &str = "Unload";
 
-/// Runs `sql` and streams its rows as batches of `schema`, by the configured fetch path.
-pub(crate) async fn fetch(
-    runner: Arc<AthenaRunner>,
-    sql: String,
-    schema: SchemaRef,
-    metrics: QueryMetrics,
-    estimated_rows: Option<usize>,
-) -> Result<BoxStream<'static, Result<RecordBatch>>> {
-    let fetcher = runner.result_fetcher();
-    if fetcher == ResultFetcher::Unload
-        || (fetcher == ResultFetcher::Auto && large(runner.options(), estimated_rows))
-    {
-        let staging = runner.staging().map(|s| s.to_string());
-        match unload::unsupported_reason(&schema, staging.as_deref()) {
-            None => match unload::run(
-                Arc::clone(&runner),
-                &sql,
-                Arc::clone(&schema),
-                metrics.clone(),
-            )
-            .await
-            {
-                Ok(stream) => {
-                    metrics.fetch_path.push(PATH_UNLOAD);
-                    return Ok(stream);
+/// How results are read, on every path.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadOptions {
+    /// Bytes per ranged GET (the result CSV, UNLOAD's column chunks).
+    pub(crate) part_size: u64,
+    /// Ranged GETs in flight at once (memory is bounded by `part_size * concurrency`).
+    pub(crate) concurrency: usize,
+    /// Rows per record batch.
+    pub(crate) batch_size: usize,
+    /// Pieces decoded at once, each on a blocking thread (default: the number of CPUs, at most
+    /// 4). Memory grows by about one part per decoder.
+    pub(crate) decoders: usize,
+    /// Bytes of Parquet row groups the Unload path may hold at once across its files.
+    pub(crate) unload_memory_budget: u64,
+    /// Keep UNLOAD's Parquet files instead of deleting them after reading.
+    pub(crate) keep_unload_files: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self {
+            part_size: 8 * 1024 * 1024,
+            concurrency: 4,
+            batch_size: 8192,
+            decoders: std::thread::available_parallelism()
+                .map(|n| n.get().min(4))
+                .unwrap_or(2),
+            unload_memory_budget: UNLOAD_MEMORY_BUDGET,
+            keep_unload_files: false,
+        }
+    }
+}
+
+/// What the three result paths need: the lifecycle that runs statements, the S3 clients, how
+/// to read, and which path to take.
+#[derive(Debug, Clone)]
+pub(crate) struct Results {
+    pub(crate) lifecycle: QueryLifecycle,
+    pub(crate) stores: S3Stores,
+    pub(crate) read: ReadOptions,
+    /// `ResultFetcher`.
+    pub(crate) fetcher: ResultFetcher,
+    /// `AutoUnloadMinRows` (`None`: never).
+    pub(crate) auto_unload_min_rows: Option<u64>,
+    /// `S3StagingDirectory`, where UNLOAD writes.
+    pub(crate) staging: Option<S3Location>,
+}
+
+impl Results {
+    /// Runs `sql` and streams its rows as batches of `schema`, by the configured fetch path.
+    pub(crate) async fn fetch(
+        &self,
+        sql: String,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+        estimated_rows: Option<usize>,
+    ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+        let fetcher = self.fetcher;
+        if fetcher == ResultFetcher::Unload
+            || (fetcher == ResultFetcher::Auto && self.large(estimated_rows))
+        {
+            match unload::unsupported_reason(&schema, self.staging.as_ref()) {
+                None => match unload::run(self, &sql, Arc::clone(&schema), metrics.clone()).await {
+                    Ok(stream) => {
+                        metrics.fetch_path.push(PATH_UNLOAD);
+                        return Ok(stream);
+                    }
+                    // Athena refused to UNLOAD this query (a type or name it cannot write):
+                    // run it again as a plain query.
+                    Err(Error::QueryFailed { message, .. })
+                        if unload::is_unload_refusal(&message) =>
+                    {
+                        tracing::info!(%message, "UNLOAD refused; reading the result CSV instead");
+                    }
+                    Err(e) => return Err(e),
+                },
+                Some(reason) => {
+                    tracing::info!(%reason, "UNLOAD cannot be used; reading the result CSV instead");
                 }
-                // Athena refused to UNLOAD this query (a type or name it cannot write):
-                // run it again as a plain query.
-                Err(Error::QueryFailed { message, .. }) if unload::is_unload_refusal(&message) => {
-                    tracing::info!(%message, "UNLOAD refused; reading the result CSV instead");
+            }
+        }
+        let text_sql = json_wrapped(&sql, &schema);
+        let done = self.lifecycle.run(&text_sql, &metrics).await?;
+        match fetcher {
+            ResultFetcher::GetQueryResults => self.gqr(&done, schema, metrics),
+            ResultFetcher::S3 => {
+                let location =
+                    done.output_location
+                        .clone()
+                        .ok_or_else(|| Error::NoOutputLocation {
+                            query_id: done.query_id.clone(),
+                        })?;
+                metrics.fetch_path.push(PATH_S3);
+                self.s3(&location, schema, metrics).await
+            }
+            ResultFetcher::Auto | ResultFetcher::Unload => match done.output_location.clone() {
+                None => self.gqr(&done, schema, metrics),
+                Some(location) => {
+                    match self
+                        .s3(&location, Arc::clone(&schema), metrics.clone())
+                        .await
+                    {
+                        Ok(s) => {
+                            metrics.fetch_path.push(PATH_S3);
+                            Ok(s)
+                        }
+                        Err(e) if e.is_s3_unavailable() => {
+                            tracing::info!(error = %e, "result object unavailable; using GetQueryResults");
+                            self.gqr(&done, schema, metrics)
+                        }
+                        Err(e) => Err(e),
+                    }
                 }
-                Err(e) => return Err(e),
             },
-            Some(reason) => {
-                tracing::info!(%reason, "UNLOAD cannot be used; reading the result CSV instead");
-            }
         }
     }
-    let text_sql = json_wrapped(&sql, &schema);
-    let done = runner.run_query(&text_sql, &metrics).await?;
-    match fetcher {
-        ResultFetcher::GetQueryResults => gqr(&runner, &done, schema, metrics),
-        ResultFetcher::S3 => {
-            let location = done.output_location.clone().ok_or_else(|| {
-                Error::Config(format!(
-                    "query {} has no S3 output location (a workgroup with managed query results?): use ResultFetcher=GetQueryResults or Auto",
-                    done.query_id
-                ))
-            })?;
-            metrics.fetch_path.push(PATH_S3);
-            s3(&runner, &location, schema, metrics).await
+
+    /// Whether Auto should read a result of `estimated_rows` through UNLOAD.
+    fn large(&self, estimated_rows: Option<usize>) -> bool {
+        match (self.auto_unload_min_rows, estimated_rows) {
+            (Some(threshold), Some(rows)) => rows as u64 >= threshold,
+            _ => false,
         }
-        ResultFetcher::Auto | ResultFetcher::Unload => match done.output_location.clone() {
-            None => gqr(&runner, &done, schema, metrics),
-            Some(location) => {
-                match s3(&runner, &location, Arc::clone(&schema), metrics.clone()).await {
-                    Ok(s) => {
-                        metrics.fetch_path.push(PATH_S3);
-                        Ok(s)
-                    }
-                    Err(e) if e.is_s3_unavailable() => {
-                        tracing::info!(error = %e, "result object unavailable; using GetQueryResults");
-                        gqr(&runner, &done, schema, metrics)
-                    }
-                    Err(e) => Err(e),
-                }
-            }
-        },
     }
-}
 
-/// Whether Auto should read a result of `estimated_rows` through UNLOAD.
-fn large(
-    options: &datafusion_athena_config::ConnectionOptions,
-    estimated_rows: Option<usize>,
-) -> bool {
-    match (options.auto_unload_threshold(), estimated_rows) {
-        (Some(threshold), Some(rows)) => rows as u64 >= threshold,
-        _ => false,
+    fn gqr(
+        &self,
+        done: &CompletedQuery,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+    ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+        metrics.fetch_path.push(PATH_GET_QUERY_RESULTS);
+        get_query_results::read(
+            self.lifecycle.athena(),
+            &done.query_id,
+            schema,
+            self.read.batch_size,
+            metrics,
+        )
     }
-}
 
-fn gqr(
-    runner: &AthenaRunner,
-    done: &CompletedQuery,
-    schema: SchemaRef,
-    metrics: QueryMetrics,
-) -> Result<BoxStream<'static, Result<RecordBatch>>> {
-    metrics.fetch_path.push(PATH_GET_QUERY_RESULTS);
-    get_query_results::read(
-        runner.athena(),
-        &done.query_id,
-        schema,
-        runner.csv.batch_size,
-        metrics,
-    )
-}
-
-async fn s3(
-    runner: &AthenaRunner,
-    location: &str,
-    schema: SchemaRef,
-    metrics: QueryMetrics,
-) -> Result<BoxStream<'static, Result<RecordBatch>>> {
-    let (bucket, path) = split_s3_url(location)?;
-    let store = runner.store(&bucket)?;
-    csv::read_csv(
-        store,
-        path,
-        location.to_string(),
-        schema,
-        runner.csv,
-        Some(metrics.bytes_fetched),
-    )
-    .await
+    async fn s3(
+        &self,
+        location: &S3Object,
+        schema: SchemaRef,
+        metrics: QueryMetrics,
+    ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
+        let store = self.stores.get(location.bucket())?;
+        csv::read_csv(
+            store,
+            object_path(location)?,
+            location.to_string(),
+            schema,
+            self.read,
+            Some(metrics.bytes_fetched),
+        )
+        .await
+    }
 }
 
 /// One ranged GET, retried a few times on errors object_store gave up on (it already retries
@@ -214,27 +258,20 @@ pub(crate) fn parts_of(span: Range<u64>, part: u64) -> impl Iterator<Item = Rang
     })
 }
 
-/// `s3://bucket/key` as the bucket and the object path.
-pub(crate) fn split_s3_url(url: &str) -> Result<(String, Path)> {
-    let rest = url
-        .strip_prefix("s3://")
-        .or_else(|| url.strip_prefix("s3a://"))
-        .ok_or_else(|| Error::MalformedResult {
-            location: url.to_string(),
-            message: "expected an s3://bucket/key URL".into(),
-        })?;
-    let (bucket, key) = rest.split_once('/').unwrap_or((rest, ""));
-    if bucket.is_empty() {
-        return Err(Error::MalformedResult {
-            location: url.to_string(),
-            message: "the URL has no bucket".into(),
-        });
-    }
-    let path = Path::parse(key).map_err(|e| Error::MalformedResult {
-        location: url.to_string(),
+/// The object_store path of `object`'s key.
+pub(crate) fn object_path(object: &S3Object) -> Result<Path> {
+    Path::parse(object.key()).map_err(|e| Error::MalformedResult {
+        location: object.to_string(),
         message: format!("invalid object key: {e}"),
-    })?;
-    Ok((bucket.to_string(), path))
+    })
+}
+
+/// An S3 object URL Athena gave (an output location, a manifest line), parsed.
+pub(crate) fn parse_object(url: &str) -> Result<S3Object> {
+    S3Object::parse(url).map_err(|message| Error::MalformedResult {
+        location: url.to_string(),
+        message,
+    })
 }
 
 /// Nested columns (array, map, row) are read as JSON text: `CAST(x AS JSON)` is unambiguous,
@@ -289,14 +326,6 @@ impl<T> Future for AbortOnDrop<T> {
 mod tests {
     use super::*;
     use datafusion::arrow::datatypes::{DataType, Field, Schema};
-
-    #[test]
-    fn s3_urls_split_into_bucket_and_key() {
-        let (b, p) = split_s3_url("s3://bucket/out/q-1.csv").unwrap();
-        assert_eq!((b.as_str(), p.as_ref()), ("bucket", "out/q-1.csv"));
-        assert!(split_s3_url("https://x/y").is_err());
-        assert!(split_s3_url("s3:///y").is_err());
-    }
 
     #[test]
     fn nested_columns_are_cast_to_json() {

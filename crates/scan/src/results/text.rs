@@ -6,6 +6,9 @@
 //! (or a zone id / offset), time `12:34:56.789`, varbinary lowercase hex bytes separated by
 //! spaces (`01 02`), `interval year to month` as `1-2`, `interval day to second` as
 //! `2 03:04:05.678`; nested values arrive as JSON text (the query casts them to JSON).
+//!
+//! (Over 800 lines with its tests: one parser per Athena type, each beside its siblings so the
+//! renderings can be compared; the code itself is under 700 lines.)
 
 use std::sync::Arc;
 

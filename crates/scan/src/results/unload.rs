@@ -24,14 +24,18 @@ use object_store::path::Path;
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt};
 use std::ops::Range;
 
-use super::{AbortOnDrop, get_range, parts_of, split_s3_url};
+use datafusion_athena_config::S3Location;
+
+use super::{AbortOnDrop, Results, get_range, object_path, parse_object, parts_of};
 use crate::error::{Error, Result};
 use crate::metrics::QueryMetrics;
-use crate::runner::AthenaRunner;
 use crate::types::unloadable;
 
 /// Why UNLOAD cannot be used for `schema`, if it cannot.
-pub(crate) fn unsupported_reason(schema: &SchemaRef, staging: Option<&str>) -> Option<String> {
+pub(crate) fn unsupported_reason(
+    schema: &SchemaRef,
+    staging: Option<&S3Location>,
+) -> Option<String> {
     if staging.is_none() {
         return Some("UNLOAD needs S3StagingDirectory to write its Parquet files".into());
     }
@@ -62,10 +66,10 @@ pub(crate) fn is_unload_refusal(message: &str) -> bool {
 }
 
 /// `UNLOAD (<sql>) TO '<target>' WITH (format = 'PARQUET', compression = 'SNAPPY')`.
-pub(crate) fn unload_sql(sql: &str, target: &str) -> String {
+pub(crate) fn unload_sql(sql: &str, target: &S3Location) -> String {
     format!(
         "UNLOAD ({sql}) TO '{}' WITH (format = 'PARQUET', compression = 'SNAPPY')",
-        target.replace('\'', "''")
+        target.to_string().replace('\'', "''")
     )
 }
 
@@ -98,52 +102,54 @@ impl Drop for Cleanup {
 
 /// Runs `sql` through UNLOAD and streams the Parquet files as batches of `schema`.
 pub(crate) async fn run(
-    runner: Arc<AthenaRunner>,
+    results: &Results,
     sql: &str,
     schema: SchemaRef,
     metrics: QueryMetrics,
 ) -> Result<BoxStream<'static, Result<RecordBatch>>> {
-    let staging = runner
-        .staging()
+    let staging = results
+        .staging
+        .as_ref()
         .ok_or_else(|| Error::UnloadUnsupported("S3StagingDirectory is not set".into()))?;
-    let target = staging.join(&format!("unload/{}/", uuid::Uuid::new_v4()));
-    let (bucket, prefix) = split_s3_url(&target)?;
-    let done = runner
-        .run_query(&unload_sql(sql, &target), &metrics)
+    let target = staging.child(&format!("unload/{}", uuid::Uuid::new_v4()));
+    let prefix = Path::parse(target.prefix()).map_err(|e| Error::MalformedResult {
+        location: target.to_string(),
+        message: format!("invalid key prefix: {e}"),
+    })?;
+    let done = results
+        .lifecycle
+        .run(&unload_sql(sql, &target), &metrics)
         .await?;
-    let store = runner.store(&bucket)?;
+    let store = results.stores.get(target.bucket())?;
 
     // The files: from the data manifest when there is one, else by listing the prefix.
     let mut files: Vec<(Arc<dyn ObjectStore>, Path)> = Vec::new();
     match &done.manifest_location {
         Some(manifest) => {
-            let (mb, mp) = split_s3_url(manifest)?;
-            let mstore = runner.store(&mb)?;
+            let mstore = results.stores.get(manifest.bucket())?;
+            let s3_error = |source| Error::S3 {
+                location: manifest.to_string(),
+                source,
+            };
             let text = mstore
-                .get(&mp)
+                .get(&object_path(manifest)?)
                 .await
-                .map_err(|source| Error::S3 {
-                    location: manifest.clone(),
-                    source,
-                })?
+                .map_err(s3_error)?
                 .bytes()
                 .await
-                .map_err(|source| Error::S3 {
-                    location: manifest.clone(),
-                    source,
-                })?;
+                .map_err(s3_error)?;
             for line in String::from_utf8_lossy(&text)
                 .lines()
                 .map(str::trim)
                 .filter(|l| !l.is_empty())
             {
-                let (b, p) = split_s3_url(line)?;
-                let s = if b == bucket {
+                let file = parse_object(line)?;
+                let s = if file.bucket() == target.bucket() {
                     Arc::clone(&store)
                 } else {
-                    runner.store(&b)?
+                    results.stores.get(file.bucket())?
                 };
-                files.push((s, p));
+                files.push((s, object_path(&file)?));
             }
         }
         None => {
@@ -153,7 +159,7 @@ pub(crate) async fn run(
                 .try_collect()
                 .await
                 .map_err(|source| Error::S3 {
-                    location: target.clone(),
+                    location: target.to_string(),
                     source,
                 })?;
             listed.sort();
@@ -162,7 +168,7 @@ pub(crate) async fn run(
     }
     let cleanup = Cleanup {
         store: Arc::clone(&store),
-        files: if runner.keep_unload_files() {
+        files: if results.read.keep_unload_files {
             Vec::new()
         } else {
             files
@@ -172,14 +178,11 @@ pub(crate) async fn run(
                 .collect()
         },
     };
-    let batch_size = runner.csv.batch_size;
+    let read = results.read;
+    let batch_size = read.batch_size;
     // Twice as many files as CPUs: while some wait for their bytes, others decode.
-    let files_in_flight = 2 * runner.csv.decoders.max(1);
-    let downloads = Downloads::new(
-        runner.csv.part_size,
-        runner.csv.concurrency,
-        runner.unload_memory_budget(),
-    );
+    let files_in_flight = 2 * read.decoders.max(1);
+    let downloads = Downloads::new(read.part_size, read.concurrency, read.unload_memory_budget);
     let bytes = metrics.bytes_fetched.clone();
     let target_schema = Arc::clone(&schema);
     let file_schema = Arc::clone(&schema);
@@ -738,8 +741,11 @@ mod tests {
     #[test]
     fn wraps_the_query_and_escapes_the_target() {
         assert_eq!(
-            unload_sql("SELECT 1 AS \"a\"", "s3://b/p/unload/x'y/"),
-            "UNLOAD (SELECT 1 AS \"a\") TO 's3://b/p/unload/x''y/' WITH (format = 'PARQUET', compression = 'SNAPPY')"
+            unload_sql(
+                "SELECT 1 AS \"a\"",
+                &S3Location::parse("s3://bkt/p/unload/x'y/").unwrap()
+            ),
+            "UNLOAD (SELECT 1 AS \"a\") TO 's3://bkt/p/unload/x''y/' WITH (format = 'PARQUET', compression = 'SNAPPY')"
         );
     }
 
@@ -759,7 +765,7 @@ mod tests {
     #[test]
     fn refuses_what_unload_cannot_write() {
         let ok: SchemaRef = Arc::new(Schema::new(vec![Field::new("a", DataType::Int32, true)]));
-        assert!(unsupported_reason(&ok, Some("s3://b/")).is_none());
+        assert!(unsupported_reason(&ok, Some(&S3Location::parse("s3://bkt/").unwrap())).is_none());
         assert!(
             unsupported_reason(&ok, None)
                 .unwrap()
@@ -771,7 +777,7 @@ mod tests {
             true,
         )]));
         assert!(
-            unsupported_reason(&tz, Some("s3://b/"))
+            unsupported_reason(&tz, Some(&S3Location::parse("s3://bkt/").unwrap()))
                 .unwrap()
                 .contains("column 't'")
         );
@@ -780,7 +786,7 @@ mod tests {
             Field::new("A", DataType::Int32, true),
         ]));
         assert!(
-            unsupported_reason(&dup, Some("s3://b/"))
+            unsupported_reason(&dup, Some(&S3Location::parse("s3://bkt/").unwrap()))
                 .unwrap()
                 .contains("unique")
         );
