@@ -361,6 +361,14 @@ async fn run(inner: Arc<Inner>, id: String) {
     };
     let delay = run_latency + inner.faults.slow_query();
     if !delay.is_zero() {
+        // While it runs, DataScannedInBytes shows the bytes of the tables the query reads, as
+        // Athena's counter would once it has read them (a client's MaxBytesScanned sees it).
+        if let Some(bytes) = table_bytes(&inner, &job).await {
+            let mut table = inner.queries.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(q) = table.by_id.get_mut(&id) {
+                q.bytes_scanned = bytes;
+            }
+        }
         tokio::time::sleep(delay).await;
     }
     let result = execute(&inner, &job).await;
@@ -387,6 +395,23 @@ async fn run(inner: Arc<Inner>, id: String) {
             q.error = Some(error);
         }
     }
+}
+
+/// The size of the tables a SELECT reads (every format), or `None` for other statements.
+async fn table_bytes(inner: &Inner, job: &Job) -> Option<u64> {
+    let text = sql::normalize(&job.sql);
+    if !matches!(sql::parse_unload(&text), Ok(None)) {
+        return None;
+    }
+    let planned = plan(inner, &job.database, &text).await.ok()?;
+    let plan = planned.frame.logical_plan();
+    Some(
+        read_tables(plan, &job.database)
+            .iter()
+            .filter_map(|(db, t)| inner.catalog.table(db, t))
+            .map(|t| t.bytes)
+            .sum(),
+    )
 }
 
 async fn execute(inner: &Inner, job: &Job) -> Result<Outcome, AthenaError> {
@@ -564,6 +589,16 @@ pub(crate) async fn plan(
 /// the emulator does not measure what those scans skip); Parquet tables are counted from the
 /// scan's metrics while the query runs ([`Execution::parquet_bytes_read`]).
 fn scanned_bytes(inner: &Inner, plan: &LogicalPlan, database: &str) -> u64 {
+    read_tables(plan, database)
+        .iter()
+        .filter_map(|(db, t)| inner.catalog.table(db, t))
+        .filter(|t| t.format != TableFormat::Parquet)
+        .map(|t| t.bytes)
+        .sum()
+}
+
+/// The (database, table) of every table `plan` reads, once each.
+fn read_tables(plan: &LogicalPlan, database: &str) -> Vec<(String, String)> {
     let mut tables = Vec::new();
     let _ = plan.apply_with_subqueries(|node| {
         if let LogicalPlan::TableScan(scan) = node {
@@ -576,11 +611,6 @@ fn scanned_bytes(inner: &Inner, plan: &LogicalPlan, database: &str) -> u64 {
         Ok(TreeNodeRecursion::Continue)
     });
     tables
-        .iter()
-        .filter_map(|(db, t)| inner.catalog.table(db, t))
-        .filter(|t| t.format != TableFormat::Parquet)
-        .map(|t| t.bytes)
-        .sum()
 }
 
 /// Streams the query's rows into `<id>.csv` (temp file, renamed when complete) and writes

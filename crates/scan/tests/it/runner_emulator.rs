@@ -993,3 +993,58 @@ async fn table_statistics_drive_autos_choice_of_unload() {
         assert!(text.contains(path), "{query}: {text}");
     }
 }
+
+/// `MaxBytesScanned`: a query whose DataScannedInBytes passes the limit while it runs is
+/// stopped within a poll and fails naming the limit and the bytes; under the limit it runs.
+#[tokio::test]
+async fn a_query_scanning_more_than_max_bytes_scanned_is_stopped_while_it_runs() {
+    let emu = Emulator::builder()
+        .latencies(Duration::ZERO, Duration::from_secs(5))
+        .start()
+        .await
+        .expect("emulator starts");
+    emu.register_batches("default", "t", schema(), vec![batch(200)])
+        .unwrap();
+    let limited = runner(&emu, "MaxBytesScanned=1KB;").await;
+    let started = Instant::now();
+    let err = run(&limited, ALL, schema())
+        .await
+        .expect_err("over the limit");
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "stopped while running, not at the end: {:?}",
+        started.elapsed()
+    );
+    let Error::ScanLimitExceeded {
+        query_id,
+        limit,
+        scanned,
+    } = scan_error(&err)
+    else {
+        panic!("{err}");
+    };
+    assert_eq!(*limit, 1024);
+    assert!(*scanned > 1024, "{scanned}");
+    let message = err.to_string();
+    assert!(
+        message.contains("MaxBytesScanned=1024") && message.contains(&scanned.to_string()),
+        "{message}"
+    );
+    // No query is left running.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while emu.query_state(query_id) != Some(QueryState::Cancelled) {
+        assert!(Instant::now() < deadline, "{:?}", emu.query_state(query_id));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let fast = Emulator::builder()
+        .latencies(Duration::ZERO, Duration::from_millis(300))
+        .start()
+        .await
+        .expect("emulator starts");
+    fast.register_batches("default", "t", schema(), vec![batch(200)])
+        .unwrap();
+    let roomy = runner(&fast, "MaxBytesScanned=1GB;").await;
+    let (rows, _) = run(&roomy, ALL, schema()).await.expect("under the limit");
+    assert_eq!(rows.num_rows(), 200);
+}

@@ -7,16 +7,14 @@
 //! it the test says so and passes, unless `ATHENA_TEST_REQUIRE_PEERS` is set (scripts/test and
 //! CI set it). Run with `--nocapture` to see every disagreement in full.
 
-mod tpch_support;
-
+use crate::tpch_support::compare::{Cell, same_rows, sorted_rows};
+use crate::tpch_support::data::{DATABASE, generate, local_session};
+use crate::tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
+use crate::tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
+use crate::tpch_support::trino::{check_known, sent_sql, trino_url};
 use datafusion::arrow::array::RecordBatch;
 use datafusion::prelude::SessionContext;
 use datafusion_athena_emulator::{Emulator, Engine, dump_sql};
-use tpch_support::compare::{Cell, same_rows, sorted_rows};
-use tpch_support::data::{DATABASE, generate, local_session};
-use tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
-use tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
-use tpch_support::trino::{check_known, sent_sql, trino_url};
 
 /// Queries whose federated answer on Trino differs from DataFusion's, and why. The test fails
 /// when another query differs, and when one of these stops differing (the list must shrink as

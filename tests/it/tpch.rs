@@ -4,10 +4,12 @@
 //!
 //! Run with `--nocapture` to see the table of bytes fetched per query.
 
-mod tpch_support;
-
 use std::sync::Arc;
 
+use crate::tpch_support::compare::{athena_csv_bytes, same_rows, sorted_rows};
+use crate::tpch_support::data::{DATABASE, generate, local_session};
+use crate::tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
+use crate::tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
 use datafusion::arrow::util::pretty::pretty_format_batches;
 use datafusion::common::tree_node::{TreeNode, TreeNodeRecursion};
 use datafusion::logical_expr::LogicalPlan;
@@ -17,10 +19,6 @@ use datafusion_athena::ConnectionOptions;
 use datafusion_athena::catalog::AthenaCatalogBuilder;
 use datafusion_athena::scan::{AthenaExec, FEDERATED_TABLE};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, dump_sql};
-use tpch_support::compare::{athena_csv_bytes, same_rows, sorted_rows};
-use tpch_support::data::{DATABASE, generate, local_session};
-use tpch_support::queries::{PARAMETER_QUERIES, QUERIES, WINDOW_QUERIES};
-use tpch_support::session::{athena_session, datafusion_answer, on_big_stacks};
 
 /// Scale factor of the generated data (lineitem: about 60,000 rows).
 const SCALE_FACTOR: f64 = 0.01;

@@ -4,15 +4,13 @@
 //! and after 2100, timestamps with milliseconds), through `register_athena` with federation on
 //! against the Trino-engine emulator, compared with DataFusion over the same Parquet file.
 //!
-//! Needs Trino as tests/trino_tpch.rs does.
+//! Needs Trino as tests/it/trino_tpch.rs does.
 
-mod tpch_support;
-
+use crate::tpch_support::compare::{same_rows, sorted_rows};
+use crate::tpch_support::session::{athena_session, on_big_stacks};
+use crate::tpch_support::trino::{check_known, sent_sql, trino_url};
 use datafusion::prelude::{ParquetReadOptions, SessionConfig, SessionContext};
 use datafusion_athena_emulator::{Emulator, EmulatorHandle, Engine, dump_sql};
-use tpch_support::compare::{same_rows, sorted_rows};
-use tpch_support::session::{athena_session, on_big_stacks};
-use tpch_support::trino::{check_known, sent_sql, trino_url};
 
 /// The edge values, as a DataFusion query (written to Parquet by `COPY`).
 const EDGE_ROWS: &str = "SELECT column1 AS id, column2 AS d, column3 AS s, column4 AS dec, \

@@ -2,17 +2,11 @@
 //! engine: every filter answered with pushdown (Trino filters) and without (DataFusion filters
 //! every row) must return the same rows.
 //!
-//! Needs Trino as tests/trino_tpch.rs does.
+//! Needs Trino as tests/it/trino_tpch.rs does.
 
-// The scan tests' fixtures; this test uses only the corpus part of them.
-#[path = "../crates/scan/tests/it/common.rs"]
-#[allow(dead_code)]
-mod scan_common;
-mod tpch_support;
-
+use crate::scan_common::{CORPUS, emulator_corpus};
+use crate::tpch_support::trino::{check_known, trino_url};
 use datafusion_athena_emulator::{Emulator, Engine, dump_sql};
-use scan_common::{CORPUS, emulator_corpus};
-use tpch_support::trino::{check_known, trino_url};
 
 /// Filters whose pushed form Trino answers differently from DataFusion, and why. The test
 /// fails when another filter differs, and when one of these stops differing. Each is a defect

@@ -5,23 +5,23 @@
 //! does.
 
 #[allow(dead_code)]
-#[path = "../examples/auth_keys.rs"]
+#[path = "../../examples/auth_keys.rs"]
 mod auth_keys;
 #[allow(dead_code)]
-#[path = "../examples/auth_role.rs"]
+#[path = "../../examples/auth_role.rs"]
 mod auth_role;
 #[allow(dead_code)]
-#[path = "../examples/auth_sso_adfs.rs"]
+#[path = "../../examples/auth_sso_adfs.rs"]
 mod auth_sso_adfs;
 #[allow(dead_code)]
-#[path = "../examples/federated_join.rs"]
+#[path = "../../examples/federated_join.rs"]
 mod federated_join;
 #[allow(dead_code)]
-#[path = "../examples/pushed_sql.rs"]
+#[path = "../../examples/pushed_sql.rs"]
 mod pushed_sql;
 
 #[allow(dead_code)]
-#[path = "../examples/stream_to_parquet.rs"]
+#[path = "../../examples/stream_to_parquet.rs"]
 mod stream_to_parquet;
 
 /// The sample table's region counts (2,000 orders per region, see make_sample_data).

@@ -1,6 +1,6 @@
 //! TPC-H for the federation tests: data generated with `tpchgen` as Parquet, the 22 queries,
 //! and helpers to compare answers and size them.
-#![allow(dead_code, unreachable_pub)]
+#![allow(unreachable_pub)]
 
 pub mod compare;
 pub mod data;
