@@ -70,7 +70,12 @@ pub(crate) async fn run(inner: &Inner, job: &Job, unload: &Unload) -> Result<Out
     let stream_schema = run.stream.schema();
     let mut fields = Vec::new();
     for (field, column) in stream_schema.fields().iter().zip(&columns) {
-        if column.label != *field.name() {
+        // Athena names an unnamed column `_colN` (Trino too, so the names agree there).
+        let positional = column
+            .label
+            .strip_prefix("_col")
+            .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+        if column.label != *field.name() || positional {
             return Err(AthenaError::user(
                 1006,
                 format!(

@@ -307,6 +307,12 @@ async fn unload_runs_its_select_on_trino() {
     )
     .await;
     assert_eq!(state(&q), QueryExecutionState::Succeeded, "{q:?}");
+    let unnamed = execute(
+        &client,
+        "UNLOAD (SELECT id + 1 FROM orders) TO 's3://athena-results/unload/u/' WITH (format = 'PARQUET')",
+    )
+    .await;
+    assert_eq!(state(&unnamed), QueryExecutionState::Failed, "{unnamed:?}");
     let unloaded = emu.storage_dir().join("athena-results/unload/t");
     let mut rows = 0;
     let mut schema = None;
