@@ -70,14 +70,16 @@ pub struct CompletedQuery {
 impl CompletedQuery {
     fn from_execution(query_id: &str, qe: &QueryExecution) -> Result<Self> {
         let stats = qe.statistics();
+        // An empty location means none (MiniStack answers `""` for a SELECT's manifest).
         let object = |url: Option<&str>| {
-            url.map(|u| {
-                S3Object::parse(u).map_err(|message| Error::MalformedResult {
-                    location: format!("GetQueryExecution of query {query_id}"),
-                    message,
+            url.filter(|u| !u.trim().is_empty())
+                .map(|u| {
+                    S3Object::parse(u).map_err(|message| Error::MalformedResult {
+                        location: format!("GetQueryExecution of query {query_id}"),
+                        message,
+                    })
                 })
-            })
-            .transpose()
+                .transpose()
         };
         Ok(Self {
             query_id: query_id.to_string(),
