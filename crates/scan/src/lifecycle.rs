@@ -247,12 +247,20 @@ impl QueryLifecycle {
                 if let Some(state) = state {
                     metrics.status.record(state.as_str(), scanned);
                 }
-                if let (Some(limit), Some(scanned)) = (self.options.max_bytes_scanned, scanned)
+                // (limit, scanned) when the query has scanned more than MaxBytesScanned.
+                let over_limit =
+                    self.options
+                        .max_bytes_scanned
+                        .zip(scanned)
+                        .and_then(|(limit, scanned)| {
+                            let scanned = u64::try_from(scanned).unwrap_or(0);
+                            (scanned > limit).then_some((limit, scanned))
+                        });
+                if let Some((limit, scanned)) = over_limit
                     && matches!(
                         state,
                         Some(QueryExecutionState::Queued | QueryExecutionState::Running)
                     )
-                    && u64::try_from(scanned).unwrap_or(0) > limit
                 {
                     if let Err(e) = self.stop_query(query_id).await {
                         tracing::warn!(query_id, error = %e, "stopping a query over MaxBytesScanned failed");
@@ -260,15 +268,12 @@ impl QueryLifecycle {
                     return Err(Error::ScanLimitExceeded {
                         query_id: query_id.to_string(),
                         limit,
-                        scanned: u64::try_from(scanned).unwrap_or(0),
+                        scanned,
                     });
                 }
                 match state {
                     Some(QueryExecutionState::Succeeded) => {
-                        if let (Some(limit), Some(scanned)) =
-                            (self.options.max_bytes_scanned, scanned)
-                            && u64::try_from(scanned).unwrap_or(0) > limit
-                        {
+                        if let Some((limit, scanned)) = over_limit {
                             tracing::warn!(
                                 query_id,
                                 scanned,
